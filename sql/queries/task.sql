@@ -1,0 +1,302 @@
+-- Named queries on {schema}.task and its history. Every state transition is one statement
+-- guarded by the current state (`AND state = …`), so two nodes can never both win a transition.
+
+-- name: TaskInsertMany
+-- One statement for any number of tasks (enqueue and enqueueMany). Rows whose idempotency key
+-- already exists are not inserted; the existing row comes back with created = false. One NOTIFY
+-- per topic per statement wakes idle workers on every node (PostgreSQL folds duplicates).
+WITH input AS (
+  SELECT * FROM unnest(
+    $1::text[], $2::jsonb[], $3::integer[], $4::timestamptz[], $5::integer[], $6::integer[],
+    $7::text[], $8::integer[], $9::integer[], $10::boolean[], $11::text[], $12::text[],
+    $13::bigint[], $14::text[], $15::integer[], $16::integer[], $17::integer[], $18::integer[],
+    $19::text[]
+  ) WITH ORDINALITY AS i(topic, payload, priority, run_at, delay_ms, max_attempts,
+      backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags, key,
+      process_id, step, start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms,
+      state, n)
+), inserted AS (
+  INSERT INTO {schema}.task (topic, state, payload, priority, run_at, max_attempts,
+      backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags, key, process_id, step,
+      start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms)
+  SELECT topic, state, payload, priority,
+         coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond'), max_attempts,
+         backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags::text[], key, process_id, step,
+         start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms
+    FROM input ORDER BY n
+  ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
+  RETURNING *
+), woken AS (
+  SELECT pg_notify('{schema}_ready', topic)
+    FROM (SELECT DISTINCT topic FROM inserted WHERE state = 'ready' AND run_at <= now()) AS due
+)
+SELECT inserted.*, true AS created, (SELECT count(*) FROM woken) AS woken FROM inserted
+UNION ALL
+SELECT t.*, false, 0 FROM {schema}.task t JOIN input i ON t.key = i.key
+ WHERE i.key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM inserted WHERE inserted.key = i.key);
+
+-- name: TaskGetByKeys
+-- Rows for keys that a concurrent transaction inserted while ours waited on the unique index
+-- (its row was invisible to our statement's snapshot).
+SELECT * FROM {schema}.task WHERE key = ANY($1::text[]);
+
+-- name: TaskClaim
+-- Claims up to $3 runnable tasks for worker $4 in one statement. SKIP LOCKED lets concurrent
+-- claimers pass each other instead of queueing on the same rows; the partial index
+-- task_claim_idx serves the ORDER BY, so the scan stops after $3 rows. Each claim increments
+-- lease_token: the fencing token every later write of this attempt must present.
+-- A worker without tags ($2 = '{}') takes only untagged tasks.
+WITH picked AS (
+  SELECT id FROM {schema}.task
+   WHERE state = 'ready'
+     AND run_at <= coalesce($6::timestamptz, now())
+     AND topic = ANY($1::text[])
+     AND (tags = '{}' OR tags && $2::text[])
+   ORDER BY priority DESC, run_at, id
+   LIMIT $3
+     FOR UPDATE SKIP LOCKED
+)
+UPDATE {schema}.task t
+   SET state = 'running',
+       attempt = t.attempt + 1,
+       lease_token = t.lease_token + 1,
+       lease_owner = $4,
+       lease_expires_at = now() + $5::integer * interval '1 millisecond',
+       attempted_at = now(),
+       heartbeat_at = now(),
+       started_at = coalesce(t.started_at, now()),
+       progress = NULL
+  FROM picked
+ WHERE t.id = picked.id
+RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
+          t.process_id, t.step, t.lease_token, t.run_at, t.created_at, t.attempted_at,
+          t.start_to_close_ms, t.heartbeat_timeout_ms;
+
+-- name: TaskCompleteMany
+-- Completes a batch of attempts. Only rows still running under the presented token change;
+-- the ids that come back were accepted, any other was stale (the caller records it).
+UPDATE {schema}.task t
+   SET state = 'completed', result = i.result, finished_at = now(), lease_expires_at = NULL
+  FROM unnest($1::bigint[], $2::integer[], $3::jsonb[]) AS i(id, token, result)
+ WHERE t.id = i.id AND t.lease_token = i.token AND t.state = 'running'
+RETURNING t.id;
+
+-- name: TaskFailMany
+-- Fails a batch of attempts: back to `ready` after the task's backoff while attempts remain and
+-- the error is retryable, else `failed`. The ended attempt is archived in task_attempt.
+WITH failed AS (
+  UPDATE {schema}.task t
+     SET state = CASE WHEN i.retryable AND t.attempt < t.max_attempts THEN 'ready' ELSE 'failed' END,
+         run_at = CASE WHEN i.retryable AND t.attempt < t.max_attempts
+                       THEN now() + {schema}.retry_delay(t.backoff, t.backoff_initial_ms, t.backoff_max_ms, t.backoff_jitter, t.attempt)
+                       ELSE t.run_at END,
+         finished_at = CASE WHEN i.retryable AND t.attempt < t.max_attempts THEN NULL ELSE now() END,
+         error = i.error,
+         lease_expires_at = NULL
+    FROM unnest($1::bigint[], $2::integer[], $3::jsonb[], $4::boolean[]) AS i(id, token, error, retryable)
+   WHERE t.id = i.id AND t.lease_token = i.token AND t.state = 'running'
+  RETURNING t.id, t.state, t.run_at, t.attempt, t.lease_token, t.lease_owner, t.attempted_at, t.error
+), history AS (
+  INSERT INTO {schema}.task_attempt (task_id, lease_token, attempt, worker, started_at, outcome, error)
+  SELECT id, lease_token, attempt, lease_owner, attempted_at,
+         CASE state WHEN 'failed' THEN 'failed' ELSE 'retried' END, error
+    FROM failed
+)
+SELECT id, state, run_at FROM failed;
+
+-- name: TaskReleaseMany
+-- Hands interrupted attempts back (graceful shutdown of a resumable topic): `ready` at once,
+-- and the attempt does not count.
+WITH released AS (
+  UPDATE {schema}.task t
+     SET state = 'ready', attempt = t.attempt - 1, run_at = now(), lease_expires_at = NULL
+    FROM unnest($1::bigint[], $2::integer[]) AS i(id, token)
+   WHERE t.id = i.id AND t.lease_token = i.token AND t.state = 'running'
+  RETURNING t.id, t.topic, t.lease_token, t.attempt, t.lease_owner, t.attempted_at
+), history AS (
+  INSERT INTO {schema}.task_attempt (task_id, lease_token, attempt, worker, started_at, outcome)
+  SELECT id, lease_token, attempt + 1, lease_owner, attempted_at, 'interrupted' FROM released
+), woken AS (
+  SELECT pg_notify('{schema}_ready', topic) FROM (SELECT DISTINCT topic FROM released) AS t
+)
+SELECT id, (SELECT count(*) FROM woken) AS woken FROM released;
+
+-- name: TaskExtendLeases
+-- The worker's liveness: one statement renews the leases of every attempt it runs. Ids missing
+-- from the answer were lost (cancelled, completed by an operator, rescued after a freeze).
+UPDATE {schema}.task t
+   SET lease_expires_at = now() + $3::integer * interval '1 millisecond'
+  FROM unnest($1::bigint[], $2::integer[]) AS i(id, token)
+ WHERE t.id = i.id AND t.lease_token = i.token AND t.state = 'running'
+RETURNING t.id;
+
+-- name: TaskHeartbeat
+-- A handler's own heartbeat: proves progress (not just liveness), stores it, extends the lease.
+UPDATE {schema}.task
+   SET heartbeat_at = now(),
+       progress = coalesce($3::jsonb, progress),
+       lease_expires_at = greatest(lease_expires_at, now() + $4::integer * interval '1 millisecond')
+ WHERE id = $1 AND lease_token = $2 AND state = 'running'
+RETURNING id;
+
+-- name: TaskRescueExpired
+-- Ends attempts whose lease expired (the worker crashed, froze or lost its connection): retried
+-- while attempts remain, else failed; recorded as TASK_HEARTBEAT_TIMEOUT. The lease check is
+-- repeated in the UPDATE so a lease renewed between the scan and the lock is respected.
+WITH expired AS (
+  SELECT id FROM {schema}.task
+   WHERE state = 'running' AND lease_expires_at < now()
+   ORDER BY lease_expires_at
+   LIMIT $1
+     FOR UPDATE SKIP LOCKED
+), rescued AS (
+  UPDATE {schema}.task t
+     SET state = CASE WHEN t.attempt < t.max_attempts THEN 'ready' ELSE 'failed' END,
+         run_at = CASE WHEN t.attempt < t.max_attempts
+                       THEN now() + {schema}.retry_delay(t.backoff, t.backoff_initial_ms, t.backoff_max_ms, t.backoff_jitter, t.attempt)
+                       ELSE t.run_at END,
+         finished_at = CASE WHEN t.attempt < t.max_attempts THEN NULL ELSE now() END,
+         error = jsonb_build_object('message', 'the lease expired: the worker crashed, froze or lost its database connection',
+                                    'code', 'LEASE_EXPIRED', 'attempt', t.attempt),
+         lease_expires_at = NULL
+    FROM expired
+   WHERE t.id = expired.id AND t.state = 'running' AND t.lease_expires_at < now()
+  RETURNING t.id, t.topic, t.state, t.attempt, t.lease_token, t.lease_owner, t.attempted_at, t.error
+), history AS (
+  INSERT INTO {schema}.task_attempt (task_id, lease_token, attempt, worker, started_at, outcome, error)
+  SELECT id, lease_token, attempt, lease_owner, attempted_at, 'lease_expired', error FROM rescued
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, data)
+  SELECT id, 'TASK_HEARTBEAT_TIMEOUT', jsonb_build_object('worker', lease_owner, 'attempt', attempt) FROM rescued
+)
+SELECT id, topic, state, attempt, lease_owner FROM rescued;
+
+-- name: TaskRecordStale
+-- Records results that arrived with a stale lease token; the task itself is not touched.
+INSERT INTO {schema}.task_event (task_id, kind, actor, data)
+SELECT id, 'STALE_RESULT_REJECTED', $3, jsonb_build_object('leaseToken', token, 'outcome', $4::text)
+  FROM unnest($1::bigint[], $2::integer[]) AS i(id, token);
+
+-- name: TaskGet
+SELECT * FROM {schema}.task WHERE id = $1;
+
+-- name: TaskList
+-- Newest first, keyset-paginated on id ($5: the last id of the previous page), so a page costs
+-- the same on page 1 and page 10,000. No count(*).
+SELECT * FROM {schema}.task
+ WHERE ($1::text IS NULL OR state = $1)
+   AND ($2::text IS NULL OR topic = $2)
+   AND ($3::text IS NULL OR topic ILIKE $3 OR key ILIKE $3 OR error->>'message' ILIKE $3 OR id::text = $4)
+   AND ($5::bigint IS NULL OR id < $5)
+   AND ($6::text IS NULL OR $6 = ANY(tags))
+ ORDER BY id DESC
+ LIMIT $7;
+
+-- name: TaskAttempts
+SELECT * FROM {schema}.task_attempt WHERE task_id = $1 ORDER BY lease_token;
+
+-- name: TaskEvents
+SELECT * FROM {schema}.task_event WHERE task_id = $1 ORDER BY id;
+
+-- name: TaskCancel
+-- Cancels a task that has not finished. A running one ends at once in the database (its late
+-- result will be stale) and NOTIFY tells the node running it to abort the handler's signal.
+WITH prior AS (
+  SELECT id, state FROM {schema}.task WHERE id = $1 FOR UPDATE
+), cancelled AS (
+  UPDATE {schema}.task t
+     SET state = 'cancelled', finished_at = now(), lease_expires_at = NULL
+    FROM prior
+   WHERE t.id = prior.id AND prior.state IN ('pending', 'ready', 'running', 'waiting', 'suspended')
+  RETURNING t.*, prior.state AS prior_state
+), history AS (
+  INSERT INTO {schema}.task_attempt (task_id, lease_token, attempt, worker, started_at, outcome)
+  SELECT id, lease_token, attempt, lease_owner, attempted_at, 'cancelled' FROM cancelled WHERE prior_state = 'running'
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, actor, data)
+  SELECT id, 'CANCELLED', $2, jsonb_build_object('from', prior_state) FROM cancelled
+), aborted AS (
+  SELECT pg_notify('{schema}_abort', id::text) FROM cancelled WHERE prior_state = 'running'
+)
+SELECT *, (SELECT count(*) FROM aborted) AS aborted FROM cancelled;
+
+-- name: TaskRetry
+-- Operator retry: a failed, cancelled or expired task runs once more (one extra attempt).
+WITH retried AS (
+  UPDATE {schema}.task
+     SET state = 'ready', run_at = now(), finished_at = NULL,
+         max_attempts = greatest(max_attempts, attempt + 1)
+   WHERE id = $1 AND state IN ('failed', 'cancelled', 'expired')
+  RETURNING *
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, actor) SELECT id, 'RETRIED', $2 FROM retried
+), woken AS (
+  SELECT pg_notify('{schema}_ready', topic) FROM retried
+)
+SELECT *, (SELECT count(*) FROM woken) AS woken FROM retried;
+
+-- name: TaskRetryAll
+-- Bulk retry in bounded batches ($3 rows) so a large backlog never holds long locks.
+WITH picked AS (
+  SELECT id FROM {schema}.task
+   WHERE state = $1 AND ($2::text IS NULL OR topic = $2)
+   LIMIT $3
+     FOR UPDATE SKIP LOCKED
+), retried AS (
+  UPDATE {schema}.task t
+     SET state = 'ready', run_at = now(), finished_at = NULL,
+         max_attempts = greatest(t.max_attempts, t.attempt + 1)
+    FROM picked
+   WHERE t.id = picked.id AND t.state = $1
+  RETURNING t.id, t.topic
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, actor) SELECT id, 'RETRIED', $4 FROM retried
+), woken AS (
+  SELECT pg_notify('{schema}_ready', topic) FROM (SELECT DISTINCT topic FROM retried) AS t
+)
+SELECT count(*)::integer AS retried, (SELECT count(*) FROM woken) AS woken FROM retried;
+
+-- name: TaskMarkCompleted
+-- Operator "mark done" with a given result (NAV setferdig). A running attempt is aborted.
+WITH prior AS (
+  SELECT id, state FROM {schema}.task WHERE id = $1 FOR UPDATE
+), done AS (
+  UPDATE {schema}.task t
+     SET state = 'completed', result = $2::jsonb, finished_at = now(), lease_expires_at = NULL
+    FROM prior
+   WHERE t.id = prior.id AND prior.state IN ('pending', 'ready', 'running', 'waiting', 'suspended', 'failed', 'expired')
+  RETURNING t.*, prior.state AS prior_state
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, actor, data)
+  SELECT id, 'MARKED_COMPLETED', $3, jsonb_build_object('from', prior_state) FROM done
+), aborted AS (
+  SELECT pg_notify('{schema}_abort', id::text) FROM done WHERE prior_state = 'running'
+)
+SELECT *, (SELECT count(*) FROM aborted) AS aborted FROM done;
+
+-- name: TaskSuspend
+-- Holds a task that is not running; it resumes to the state it had.
+WITH suspended AS (
+  UPDATE {schema}.task
+     SET state = 'suspended', resume_state = state
+   WHERE id = $1 AND state IN ('pending', 'ready', 'waiting')
+  RETURNING *
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, actor, data)
+  SELECT id, 'SUSPENDED', $2, jsonb_build_object('from', resume_state) FROM suspended
+)
+SELECT * FROM suspended;
+
+-- name: TaskResume
+WITH resumed AS (
+  UPDATE {schema}.task
+     SET state = coalesce(resume_state, 'ready'), resume_state = NULL
+   WHERE id = $1 AND state = 'suspended'
+  RETURNING *
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, actor, data)
+  SELECT id, 'RESUMED', $2, jsonb_build_object('to', state) FROM resumed
+), woken AS (
+  SELECT pg_notify('{schema}_ready', topic) FROM resumed WHERE state = 'ready'
+)
+SELECT *, (SELECT count(*) FROM woken) AS woken FROM resumed;

@@ -1,0 +1,21 @@
+/**
+ * Tasklane: durable tasks, processes and schedules for TypeScript on PostgreSQL.
+ *
+ * @module
+ */
+export { Tasklane } from "./tasklane.js";
+export type { OpenOptions, EnqueueItem, ListTasksOptions, TaskPage, ActorOptions } from "./tasklane.js";
+export { Worker } from "./runtime/worker.js";
+export type { DefineOptions } from "./client/definition.js";
+export type { EnqueueOptions, RetryPolicy, Timeouts, WorkerOptions } from "./config.js";
+export { defaultRetry } from "./config.js";
+export type {
+  Task, TaskState, TaskError, EnqueuedTask, TaskAttempt, TaskEvent, RunningTask, TaskContext, TaskHandler, ExitOutcome,
+} from "./task.js";
+export { taskStates, terminalStates } from "./task.js";
+export type { Logger } from "./logger.js";
+export {
+  TasklaneError, ValidationError, ConflictError, NotFoundError, InvalidStateError, LeaseLostError, FatalError,
+  BusinessError, ClosedError, MigrationError,
+} from "./errors.js";
+export type { ErrorCode } from "./errors.js";

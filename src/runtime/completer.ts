@@ -1,0 +1,159 @@
+/**
+ * Gathers the outcomes of finished attempts and writes them in batches: one
+ * `UPDATE … FROM unnest(…)` for every completion ready at that moment, one for failures.
+ *
+ * Batching needs no timer: a flush starts on the next turn of the event loop, and whatever
+ * finishes while it is in flight waits for it and goes in the next one. Idle, a completion is
+ * written at once; under load, batches grow with the load (measured in bench/).
+ *
+ * @internal
+ * @module
+ */
+import type { Engine } from "../tasklane.js";
+
+/** What became of a reported outcome. `stale`: the attempt no longer held its lease. */
+export type Written = "completed" | "failed" | "retrying" | "released" | "stale";
+
+interface Pending<T> {
+  readonly item: T;
+  readonly resolve: (w: Written) => void;
+}
+
+interface Completion { id: string; token: number; resultJson: string }
+interface Failure { id: string; token: number; errorJson: string; retryable: boolean }
+interface Release { id: string; token: number }
+
+/** Largest batch one statement carries. */
+const MAX_BATCH = 2_000;
+
+/** @internal */
+export class Completer {
+  #completions: Pending<Completion>[] = [];
+  #failures: Pending<Failure>[] = [];
+  #releases: Pending<Release>[] = [];
+  #flushing: Promise<void> | undefined;
+  #scheduled = false;
+  #retryDelayMs = 100;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly workerId: string,
+  ) {}
+
+  /** Reports a successful attempt; resolves once written. */
+  complete(id: string, token: number, resultJson: string): Promise<Written> {
+    return this.#add(this.#completions, { id, token, resultJson });
+  }
+
+  /** Reports a failed attempt; resolves to `retrying`, `failed` or `stale` once written. */
+  fail(id: string, token: number, errorJson: string, retryable: boolean): Promise<Written> {
+    return this.#add(this.#failures, { id, token, errorJson, retryable });
+  }
+
+  /** Hands an interrupted attempt back without using it up (resumable topics at shutdown). */
+  release(id: string, token: number): Promise<Written> {
+    return this.#add(this.#releases, { id, token });
+  }
+
+  /** Resolves when everything reported so far is written. */
+  async drain(): Promise<void> {
+    while (this.#flushing || this.#scheduled || this.#size() > 0) {
+      if (!this.#flushing && !this.#scheduled) this.#schedule();
+      await (this.#flushing ?? new Promise((r) => setImmediate(r)));
+    }
+  }
+
+  #size(): number {
+    return this.#completions.length + this.#failures.length + this.#releases.length;
+  }
+
+  #add<T>(queue: Pending<T>[], item: T): Promise<Written> {
+    return new Promise<Written>((resolve) => {
+      queue.push({ item, resolve });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#flushing) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flushing = this.#flush().finally(() => {
+        this.#flushing = undefined;
+        if (this.#size() > 0) this.#schedule();
+      });
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const completions = this.#completions.splice(0, MAX_BATCH);
+    const failures = this.#failures.splice(0, MAX_BATCH);
+    const releases = this.#releases.splice(0, MAX_BATCH);
+    try {
+      await Promise.all([this.#writeCompletions(completions), this.#writeFailures(failures), this.#writeReleases(releases)]);
+      this.#retryDelayMs = 100;
+    } catch (err) {
+      // The database is unreachable (restart, network). Nothing is lost: the outcomes go back to
+      // the front of the queue and are written when it returns. Leases may expire meanwhile; then
+      // the writes come back stale and the rescued tasks run again, which is the at-least-once
+      // contract.
+      this.engine.logger.warn({ err, retryInMs: this.#retryDelayMs }, "writing task outcomes failed; retrying");
+      this.#completions.unshift(...completions);
+      this.#failures.unshift(...failures);
+      this.#releases.unshift(...releases);
+      await new Promise((r) => setTimeout(r, this.#retryDelayMs));
+      this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, 5_000);
+    }
+  }
+
+  async #writeCompletions(batch: Pending<Completion>[]): Promise<void> {
+    if (batch.length === 0) return;
+    const { driver, queries } = this.engine;
+    const rows = await driver.query<{ id: string | number }>(queries.get("TaskCompleteMany"), [
+      batch.map((p) => p.item.id),
+      batch.map((p) => p.item.token),
+      batch.map((p) => p.item.resultJson),
+    ]);
+    const accepted = new Set(rows.map((r) => String(r.id)));
+    await this.#settle(batch, (p) => (accepted.has(p.item.id) ? "completed" : "stale"), "completed");
+  }
+
+  async #writeFailures(batch: Pending<Failure>[]): Promise<void> {
+    if (batch.length === 0) return;
+    const { driver, queries } = this.engine;
+    const rows = await driver.query<{ id: string | number; state: string }>(queries.get("TaskFailMany"), [
+      batch.map((p) => p.item.id),
+      batch.map((p) => p.item.token),
+      batch.map((p) => p.item.errorJson),
+      batch.map((p) => p.item.retryable),
+    ]);
+    const states = new Map(rows.map((r) => [String(r.id), r.state]));
+    await this.#settle(batch, (p) => {
+      const state = states.get(p.item.id);
+      return state === undefined ? "stale" : state === "failed" ? "failed" : "retrying";
+    }, "failed");
+  }
+
+  async #writeReleases(batch: Pending<Release>[]): Promise<void> {
+    if (batch.length === 0) return;
+    const { driver, queries } = this.engine;
+    const rows = await driver.query<{ id: string | number }>(queries.get("TaskReleaseMany"), [
+      batch.map((p) => p.item.id),
+      batch.map((p) => p.item.token),
+    ]);
+    const accepted = new Set(rows.map((r) => String(r.id)));
+    await this.#settle(batch, (p) => (accepted.has(p.item.id) ? "released" : "stale"), "released");
+  }
+
+  /** Resolves every pending outcome and records the stale ones (rare: no cost on the hot path). */
+  async #settle<T extends { id: string; token: number }>(batch: Pending<T>[], outcome: (p: Pending<T>) => Written, kind: string): Promise<void> {
+    const stale = batch.filter((p) => outcome(p) === "stale");
+    if (stale.length) {
+      await this.engine.driver
+        .query(this.engine.queries.get("TaskRecordStale"), [stale.map((p) => p.item.id), stale.map((p) => p.item.token), this.workerId, kind])
+        .catch((err) => this.engine.logger.warn({ err }, "recording rejected stale results failed"));
+    }
+    for (const p of batch) p.resolve(outcome(p));
+  }
+}

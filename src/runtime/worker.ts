@@ -1,0 +1,328 @@
+/**
+ * The in-process worker: claims tasks in batches, runs their handlers, reports outcomes through
+ * the {@link Completer}, and keeps the leases of what it runs alive.
+ *
+ * State machine of one worker:
+ *
+ *   created ──start()──▶ running ──stop()──▶ stopping ──▶ stopped
+ *
+ * While running, a claim is made when there is free capacity and there may be work:
+ * - `#maybeWork` is set by a NOTIFY for one of our topics, by the poll timer, after a
+ *   (re)connect, and when the last claim came back full (the backlog is not empty yet);
+ * - it is cleared when a claim returns fewer tasks than asked for.
+ * Claims wait until at least `#refillAt` slots are free (a quarter of the concurrency, at most
+ * 100), so a busy worker claims in batches instead of one statement per finished task.
+ *
+ * @internal
+ * @module
+ */
+import type { Engine } from "../tasklane.js";
+import { Completer, type Written } from "./completer.js";
+import { BusinessError, FatalError, LeaseLostError } from "../errors.js";
+import { errorRecord, safeJson, type ExitOutcome, type RunningTask, type TaskContext } from "../task.js";
+import type { Definition } from "../client/definition.js";
+
+/** Resolved worker options. */
+export interface WorkerConfig {
+  topics: string[];
+  concurrency: number;
+  tags?: string[] | undefined;
+  pollIntervalMs: number;
+  leaseMs: number;
+  id?: string | undefined;
+}
+
+/** Callbacks into the owning instance. */
+export interface WorkerHooks {
+  onStart(): void;
+  onStop(): void;
+}
+
+/** Why an attempt was aborted. */
+type AbortCause = "cancelled" | "lease_lost" | "shutdown";
+
+interface Attempt {
+  readonly task: RunningTask;
+  readonly token: number;
+  readonly definition: Definition;
+  readonly controller: AbortController;
+  /** Set once the outcome was handed over (or must not be: cancelled, lost, forced stop). */
+  settled: boolean;
+}
+
+interface ClaimRow {
+  id: string | number;
+  topic: string;
+  payload: unknown;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  tags: string[];
+  key: string | null;
+  process_id: string | number | null;
+  step: string | null;
+  lease_token: number;
+  created_at: Date;
+}
+
+/**
+ * Runs handlers of the topics it was given. Created by {@link Tasklane.worker}.
+ */
+export class Worker {
+  /** This worker's id, stored as the lease owner of every task it runs. */
+  readonly id: string;
+  readonly #engine: Engine;
+  readonly #config: WorkerConfig;
+  readonly #hooks: WorkerHooks;
+  readonly #topics: Set<string>;
+  readonly #completer: Completer;
+  readonly #active = new Map<string, Attempt>();
+  readonly #refillAt: number;
+  #state: "created" | "running" | "stopping" | "stopped" = "created";
+  #maybeWork = true;
+  #claiming = false;
+  #kickQueued = false;
+  #claimFailures = 0;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #leaseTimer: NodeJS.Timeout | undefined;
+  #unlisten: (() => Promise<void>)[] = [];
+  #idle: (() => void) | undefined;
+  #stopping: Promise<void> | undefined;
+
+  /** @internal */
+  constructor(engine: Engine, config: WorkerConfig, hooks: WorkerHooks) {
+    this.#engine = engine;
+    this.#config = config;
+    this.#hooks = hooks;
+    this.#topics = new Set(config.topics);
+    this.id = config.id ?? `${engine.nodeId}:w${Math.random().toString(36).slice(2, 7)}`;
+    this.#completer = new Completer(engine, this.id);
+    this.#refillAt = Math.max(1, Math.min(Math.ceil(config.concurrency / 4), 100));
+  }
+
+  /** How many handlers run right now. */
+  get running(): number {
+    return this.#active.size;
+  }
+
+  /** Starts claiming. Resolves once the worker listens for new tasks. */
+  async start(): Promise<void> {
+    if (this.#state !== "created") throw new Error(`worker ${this.id} was already started`);
+    this.#state = "running";
+    const { driver, schema } = this.#engine;
+    const wake = () => {
+      this.#maybeWork = true;
+      this.#kick();
+    };
+    this.#unlisten.push(
+      await driver.listen(`${schema}_ready`, (topic) => this.#topics.has(topic) && wake(), wake),
+      await driver.listen(`${schema}_abort`, (id) => this.#abort(id, "cancelled")),
+    );
+    this.#pollTimer = setInterval(wake, this.#config.pollIntervalMs);
+    this.#leaseTimer = setInterval(() => void this.#renewLeases(), Math.max(50, Math.floor(this.#config.leaseMs / 3)));
+    this.#hooks.onStart();
+    this.#kick();
+  }
+
+  /**
+   * Stops claiming, waits up to `graceMs` (default 30 s) for running handlers, then aborts the
+   * rest: a resumable topic's task goes back to `ready` without using an attempt, any other
+   * fails its attempt and is retried per its policy. Resolves when every outcome is written.
+   */
+  stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.graceMs ?? 30_000);
+    return this.#stopping;
+  }
+
+  async #stop(graceMs: number): Promise<void> {
+    if (this.#state === "created") {
+      this.#state = "stopped";
+      this.#hooks.onStop();
+      return;
+    }
+    this.#state = "stopping";
+    clearInterval(this.#pollTimer);
+    await Promise.all(this.#unlisten.map((u) => u().catch(() => undefined)));
+    if (this.#active.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => (this.#idle = resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+      for (const id of [...this.#active.keys()]) this.#abort(id, "shutdown");
+    }
+    await this.#completer.drain();
+    clearInterval(this.#leaseTimer);
+    this.#state = "stopped";
+    this.#hooks.onStop();
+  }
+
+  /** Schedules a claim on the next turn, so that a burst of wake-ups makes one claim. */
+  #kick(): void {
+    if (this.#kickQueued) return;
+    this.#kickQueued = true;
+    setImmediate(() => {
+      this.#kickQueued = false;
+      void this.#claim();
+    });
+  }
+
+  async #claim(): Promise<void> {
+    if (this.#claiming) return;
+    this.#claiming = true;
+    try {
+      while (this.#state === "running" && this.#maybeWork) {
+        const free = this.#config.concurrency - this.#active.size;
+        if (free < this.#refillAt && !(free > 0 && this.#active.size === 0)) break;
+        const want = Math.min(free, 1_000);
+        const rows = await this.#engine.driver.query<ClaimRow>(this.#engine.queries.get("TaskClaim"), [
+          this.#config.topics, this.#config.tags ?? [], want, this.id, this.#config.leaseMs, null,
+        ]);
+        this.#claimFailures = 0;
+        if (rows.length < want) this.#maybeWork = false;
+        for (const row of rows) this.#run(row);
+        // A worker stopped while its claim was in flight still runs (and finishes) what it got.
+      }
+    } catch (err) {
+      // Database unreachable: try again with backoff; the poll timer also keeps trying.
+      this.#claimFailures++;
+      const delay = Math.min(100 * 2 ** this.#claimFailures, 5_000);
+      this.#engine.logger.warn({ err, worker: this.id, retryInMs: delay }, "claiming tasks failed");
+      this.#engine.events.emit("worker:error", err, this.id);
+      setTimeout(() => this.#kick(), delay).unref();
+    } finally {
+      this.#claiming = false;
+    }
+  }
+
+  #run(row: ClaimRow): void {
+    const definition = this.#engine.definitions.get(row.topic)!;
+    const task: RunningTask = {
+      id: String(row.id),
+      topic: row.topic,
+      payload: row.payload,
+      attempt: Number(row.attempt),
+      maxAttempts: Number(row.max_attempts),
+      priority: Number(row.priority),
+      tags: row.tags ?? [],
+      key: row.key,
+      processId: row.process_id === null ? null : String(row.process_id),
+      step: row.step,
+      createdAt: row.created_at,
+    };
+    const attempt: Attempt = { task, token: Number(row.lease_token), definition, controller: new AbortController(), settled: false };
+    this.#active.set(task.id, attempt);
+    const ctx: TaskContext = {
+      signal: attempt.controller.signal,
+      heartbeat: (progress) => this.#heartbeat(attempt, progress),
+      log: this.#engine.logger,
+    };
+    const events = this.#engine.events;
+    events.emit("task:started", task, this.id);
+    new Promise((resolve) => resolve(definition.handler(task, ctx)))
+      .then(
+        (result) => {
+          if (attempt.settled) return;
+          attempt.settled = true;
+          const json = safeJson(result ?? null);
+          if (json === undefined) return this.#fail(attempt, new FatalError("the handler's result is not JSON-serialisable"), false);
+          return this.#completer.complete(task.id, attempt.token, json).then((written) => {
+            if (written === "completed") events.emit("task:completed", task, result);
+            else events.emit("lease:lost", task, "lease_lost");
+            return this.#exit(attempt, written);
+          });
+        },
+        (err: unknown) => {
+          if (attempt.settled) return;
+          attempt.settled = true;
+          return this.#fail(attempt, err, !(err instanceof FatalError || err instanceof BusinessError));
+        },
+      )
+      .finally(() => this.#finished(task.id));
+  }
+
+  /** Writes a failed attempt, then tells listeners and the topic's onExit hook. */
+  async #fail(attempt: Attempt, err: unknown, retryable: boolean): Promise<void> {
+    const record = errorRecord(err, attempt.task.attempt);
+    const written = await this.#completer.fail(attempt.task.id, attempt.token, JSON.stringify(record), retryable);
+    if (written === "stale") this.#engine.events.emit("lease:lost", attempt.task, "lease_lost");
+    else this.#engine.events.emit("task:failed", attempt.task, record, written === "retrying");
+    await this.#exit(attempt, written);
+  }
+
+  #finished(id: string): void {
+    this.#active.delete(id);
+    if (this.#active.size === 0) this.#idle?.();
+    if (this.#state === "running" && this.#maybeWork) {
+      const free = this.#config.concurrency - this.#active.size;
+      if (free >= this.#refillAt || this.#active.size === 0) this.#kick();
+    }
+  }
+
+  /** Aborts an attempt this worker runs. Its outcome is no longer reported (or already is). */
+  #abort(id: string, cause: AbortCause): void {
+    const attempt = this.#active.get(id);
+    if (!attempt || attempt.settled) return;
+    attempt.settled = true;
+    const reason = cause === "cancelled"
+      ? new Error(`task ${id} was cancelled`)
+      : cause === "lease_lost"
+        ? new LeaseLostError(`task ${id}: this attempt lost its lease`, { id })
+        : new Error(`task ${id}: the worker is shutting down`);
+    attempt.controller.abort(reason);
+    this.#active.delete(id);
+    if (this.#active.size === 0) this.#idle?.();
+    if (cause !== "shutdown") {
+      this.#engine.events.emit("lease:lost", attempt.task, cause);
+      void this.#exit(attempt, cause);
+      return;
+    }
+    // Written now, not when the handler gives up: a handler that ignores its signal must not
+    // keep the task leased past the shutdown.
+    if (attempt.definition.options.resumable) {
+      void this.#completer.release(id, attempt.token).then((w) => this.#exit(attempt, w));
+    } else {
+      void this.#fail(attempt, reason, true);
+    }
+  }
+
+  async #heartbeat(attempt: Attempt, progress: unknown): Promise<void> {
+    if (attempt.settled) throw new LeaseLostError(`task ${attempt.task.id}: this attempt has ended`, { id: attempt.task.id });
+    const json = progress === undefined ? null : safeJson(progress);
+    const rows = await this.#engine.driver.query(this.#engine.queries.get("TaskHeartbeat"), [
+      attempt.task.id, attempt.token, json ?? null, this.#config.leaseMs,
+    ]);
+    if (rows.length === 0) {
+      this.#abort(attempt.task.id, "lease_lost");
+      throw new LeaseLostError(`task ${attempt.task.id}: this attempt lost its lease`, { id: attempt.task.id });
+    }
+  }
+
+  /** One statement renews every lease this worker holds; lost ones are aborted. */
+  async #renewLeases(): Promise<void> {
+    const attempts = [...this.#active.values()].filter((a) => !a.settled);
+    if (attempts.length === 0) return;
+    try {
+      const rows = await this.#engine.driver.query<{ id: string | number }>(this.#engine.queries.get("TaskExtendLeases"), [
+        attempts.map((a) => a.task.id), attempts.map((a) => a.token), this.#config.leaseMs,
+      ]);
+      const kept = new Set(rows.map((r) => String(r.id)));
+      for (const a of attempts) if (!kept.has(a.task.id)) this.#abort(a.task.id, "lease_lost");
+    } catch (err) {
+      this.#engine.logger.warn({ err, worker: this.id }, "renewing leases failed");
+      this.#engine.events.emit("worker:error", err, this.id);
+    }
+  }
+
+  async #exit(attempt: Attempt, written: Written | ExitOutcome | "cancelled"): Promise<void> {
+    const onExit = attempt.definition.options.onExit;
+    if (!onExit) return;
+    const outcome: ExitOutcome = written === "stale" ? "lease_lost" : written === "released" ? "interrupted" : written;
+    try {
+      await onExit(attempt.task, outcome);
+    } catch (err) {
+      this.#engine.logger.error({ err, taskId: attempt.task.id }, "onExit hook threw");
+    }
+  }
+}

@@ -1,0 +1,388 @@
+/**
+ * The Tasklane instance: open a database, define topics, enqueue, run workers, operate on tasks.
+ *
+ * @module
+ */
+import { hostname } from "node:os";
+import type { PGlite } from "@electric-sql/pglite";
+import { randomBytes } from "node:crypto";
+import { defineOptionsSchema, openOptionsSchema, parseOptions, parseTopic, workerOptionsSchema, type EnqueueOptions, type WorkerOptions } from "./config.js";
+import { ClosedError, InvalidStateError, NotFoundError, ValidationError } from "./errors.js";
+import { foreignExecutor, type Driver, type Executor } from "./db/driver.js";
+import { migrate, assertMigrated } from "./db/migrator.js";
+import { defaultDatabase, openDriver } from "./db/open.js";
+import { Queries } from "./db/queries.js";
+import { defaultLogger, type Logger } from "./logger.js";
+import { insertTasks, taskInput, type TaskInput } from "./client/enqueue.js";
+import type { DefineOptions, Definition } from "./client/definition.js";
+import { Worker } from "./runtime/worker.js";
+import { Rescuer } from "./runtime/rescuer.js";
+import { TasklaneEmitter, type TasklaneEvents } from "./events.js";
+import { safeJson, taskFromRow, taskStates, type EnqueuedTask, type Task, type TaskAttempt, type TaskEvent, type TaskHandler, type TaskState } from "./task.js";
+
+/** Options of {@link Tasklane.open}. */
+export interface OpenOptions {
+  /**
+   * `postgres://…` (a PostgreSQL server), `pglite://./path` or `pglite:///abs/path` (embedded,
+   * on disk), `memory://` (embedded, in memory), or a PGlite instance the application opened
+   * (left open by `close()`). Default `pglite://./.tasklane/db`.
+   */
+  database?: string | PGlite;
+  /** PostgreSQL schema holding Tasklane's tables, so applications can share a database. Default `tasklane`. */
+  schema?: string;
+  /** Apply pending migrations at open (default true). With false, open fails when any are missing. */
+  migrate?: boolean;
+  /** Connections in the pool (PostgreSQL only; default 10). */
+  poolSize?: number;
+  /** Any logger with debug/info/warn/error (pino, bunyan, …). Default: pino to standard error. */
+  logger?: Logger;
+  /** Largest accepted payload as JSON, in bytes (default 4 MiB). */
+  maxPayloadBytes?: number;
+}
+
+/** An item of {@link Tasklane.enqueueMany}. */
+export interface EnqueueItem extends Omit<EnqueueOptions, "tx"> {
+  topic: string;
+  payload?: unknown;
+}
+
+/** Filters of {@link Tasklane.listTasks}. */
+export interface ListTasksOptions {
+  state?: TaskState;
+  topic?: string;
+  tag?: string;
+  /** Case-insensitive substring of the topic, key or error message, or an exact task id. */
+  search?: string;
+  /** Page size, 1–1000 (default 50). */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One page of {@link Tasklane.listTasks}. */
+export interface TaskPage {
+  tasks: Task[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** Who performs an operator action, for the audit trail. */
+export interface ActorOptions {
+  actor?: string;
+}
+
+/** @internal Shared state the runtime needs from its instance. */
+export interface Engine {
+  readonly driver: Driver;
+  readonly queries: Queries;
+  readonly schema: string;
+  readonly logger: Logger;
+  readonly definitions: ReadonlyMap<string, Definition>;
+  readonly nodeId: string;
+  readonly events: TasklaneEmitter;
+}
+
+/**
+ * A Tasklane instance on one database.
+ *
+ * @example
+ * const tl = await Tasklane.open({ database: process.env.DATABASE_URL });
+ * tl.define("email.send", async (task) => ({ sent: true }));
+ * await tl.enqueue("email.send", { to: "a@b.c" });
+ * await tl.worker().start();
+ */
+export class Tasklane {
+  readonly #engine: Engine;
+  readonly #definitions = new Map<string, Definition>();
+  readonly #workers = new Set<Worker>();
+  readonly #maxPayloadBytes: number;
+  #rescuer: Rescuer | undefined;
+  #closed = false;
+
+  private constructor(engine: Omit<Engine, "definitions">, maxPayloadBytes: number) {
+    this.#engine = { ...engine, definitions: this.#definitions };
+    this.#maxPayloadBytes = maxPayloadBytes;
+  }
+
+  /** Opens a database (applying migrations unless `{ migrate: false }`). */
+  static async open(options: OpenOptions = {}): Promise<Tasklane> {
+    const opts = parseOptions(openOptionsSchema, options, "open options");
+    const logger = (opts.logger as Logger | undefined) ?? defaultLogger();
+    const driver = await openDriver(opts.database ?? defaultDatabase, { poolSize: opts.poolSize, logger });
+    try {
+      if (opts.migrate) {
+        const applied = await migrate(driver, opts.schema);
+        if (applied.length) logger.info({ schema: opts.schema, applied }, "applied migrations");
+      } else {
+        await assertMigrated(driver, opts.schema);
+      }
+    } catch (err) {
+      await driver.close();
+      throw err;
+    }
+    const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+    const engine = { driver, queries: new Queries(opts.schema), schema: opts.schema, logger, nodeId, events: new TasklaneEmitter() };
+    return new Tasklane(engine, opts.maxPayloadBytes);
+  }
+
+  /**
+   * Subscribes to an event of this instance.
+   *
+   * @example
+   * tl.on("task:failed", (task, error, retrying) => log.warn({ id: task.id, error, retrying }));
+   */
+  on<E extends keyof TasklaneEvents>(event: E, listener: (...args: TasklaneEvents[E]) => void): this {
+    this.#engine.events.on(event, listener);
+    return this;
+  }
+
+  /** Removes a listener added with {@link Tasklane.on}. */
+  off<E extends keyof TasklaneEvents>(event: E, listener: (...args: TasklaneEvents[E]) => void): this {
+    this.#engine.events.off(event, listener);
+    return this;
+  }
+
+  /** The schema this instance works in. */
+  get schema(): string {
+    return this.#engine.schema;
+  }
+
+  /** Which backend this instance runs on. */
+  get backend(): "pg" | "pglite" {
+    return this.#engine.driver.kind;
+  }
+
+  /**
+   * Defines a topic: the handler that runs its tasks and the options its tasks inherit.
+   *
+   * @example
+   * tl.define("email.send", async (task, ctx) => send(task.payload, { signal: ctx.signal }),
+   *   { retry: { maxAttempts: 5, backoff: "exponential" } });
+   */
+  define<P = unknown, R = unknown>(topic: string, handler: TaskHandler<P, R>, options: DefineOptions = {}): void {
+    this.#assertOpen();
+    const name = parseTopic(topic);
+    if (typeof handler !== "function") throw new ValidationError(`define("${name}"): the handler must be a function`, { field: "handler" });
+    const parsed = parseOptions(defineOptionsSchema, options, `options of topic "${name}"`) as DefineOptions;
+    if (this.#definitions.has(name)) throw new ValidationError(`topic "${name}" is already defined on this instance`, { topic: name });
+    this.#definitions.set(name, { topic: name, handler: handler as TaskHandler, options: parsed });
+  }
+
+  /** The topics defined on this instance. */
+  topics(): string[] {
+    return [...this.#definitions.keys()];
+  }
+
+  /**
+   * Enqueues one task. With `{ tx }` the task is written on the caller's connection inside the
+   * caller's transaction: rolled back there, no task.
+   *
+   * @returns the task, with `created: false` when a task with the same `key` already existed.
+   */
+  async enqueue<P = unknown>(topic: string, payload?: P, options: EnqueueOptions = {}): Promise<EnqueuedTask<P>> {
+    this.#assertOpen();
+    const input = taskInput(topic, payload, options, this.#maxPayloadBytes);
+    const db = options.tx ? foreignExecutor(options.tx) : this.#engine.driver;
+    const [task] = await insertTasks(db, this.#engine.queries, [input], this.#definitions);
+    return task as EnqueuedTask<P>;
+  }
+
+  /**
+   * Enqueues many tasks in one statement (the fast path for producers). All or nothing: when one
+   * item is invalid or its key belongs to another topic, none is written.
+   */
+  async enqueueMany(items: readonly EnqueueItem[], options: Pick<EnqueueOptions, "tx"> = {}): Promise<EnqueuedTask[]> {
+    this.#assertOpen();
+    if (!Array.isArray(items)) throw new ValidationError("enqueueMany expects an array of { topic, payload, …options }");
+    const inputs: TaskInput[] = items.map((item, i) => {
+      if (typeof item !== "object" || item === null) throw new ValidationError(`enqueueMany: item ${i} is not an object`, { index: i });
+      const { topic, payload, ...rest } = item;
+      try {
+        return taskInput(topic, payload, rest, this.#maxPayloadBytes);
+      } catch (err) {
+        if (err instanceof ValidationError) throw new ValidationError(`enqueueMany: item ${i}: ${err.message}`, { index: i, ...err.details });
+        throw err;
+      }
+    });
+    const run = (db: Executor) => insertTasks(db, this.#engine.queries, inputs, this.#definitions);
+    if (options.tx) return run(foreignExecutor(options.tx));
+    // Only a batch with keys can hit a conflict after some rows are in: it needs a transaction.
+    return inputs.some((i) => i.options.key !== undefined) ? this.#engine.driver.transaction(run) : run(this.#engine.driver);
+  }
+
+  /** The task with that id, or null. */
+  async getTask(id: string): Promise<Task | null> {
+    this.#assertOpen();
+    const taskId = parseId(id);
+    if (taskId === null) return null;
+    const [row] = await this.#engine.driver.query(this.#engine.queries.get("TaskGet"), [taskId]);
+    return row ? taskFromRow(row) : null;
+  }
+
+  /** Every attempt that did not end in success, and every recovery event and operator action. */
+  async getTaskHistory(id: string): Promise<{ attempts: TaskAttempt[]; events: TaskEvent[] }> {
+    this.#assertOpen();
+    const taskId = this.#requireId(id);
+    const [attempts, events] = await Promise.all([
+      this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("TaskAttempts"), [taskId]),
+      this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("TaskEvents"), [taskId]),
+    ]);
+    return {
+      attempts: attempts.map((a) => ({
+        attempt: Number(a.attempt),
+        workerId: (a.worker as string | null) ?? null,
+        startedAt: (a.started_at as Date | null) ?? null,
+        finishedAt: a.finished_at as Date,
+        outcome: a.outcome as string,
+        error: (a.error ?? null) as TaskAttempt["error"],
+      })),
+      events: events.map((e) => ({
+        id: String(e.id),
+        kind: e.kind as string,
+        actor: (e.actor as string | null) ?? null,
+        data: e.data ?? null,
+        at: e.at as Date,
+      })),
+    };
+  }
+
+  /** Lists tasks, newest first, with keyset pagination (no count). */
+  async listTasks(options: ListTasksOptions = {}): Promise<TaskPage> {
+    this.#assertOpen();
+    const { state, topic, tag, search, limit = 50, cursor } = options;
+    if (state !== undefined && !taskStates.includes(state)) throw new ValidationError(`listTasks: unknown state "${state}"`, { field: "state" });
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError("listTasks: limit must be an integer from 1 to 1000", { field: "limit" });
+    let after: string | null = null;
+    if (cursor !== undefined && cursor !== null) {
+      after = parseId(Buffer.from(String(cursor), "base64url").toString());
+      if (after === null) throw new ValidationError("listTasks: cursor is not one this API returned", { field: "cursor" });
+    }
+    const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    const rows = await this.#engine.driver.query(this.#engine.queries.get("TaskList"), [
+      state ?? null, topic ?? null, pattern, search ?? null, after, tag ?? null, limit + 1,
+    ]);
+    const tasks = rows.slice(0, limit).map(taskFromRow);
+    const nextCursor = rows.length > limit ? Buffer.from(tasks[tasks.length - 1]!.id).toString("base64url") : null;
+    return { tasks, nextCursor };
+  }
+
+  /**
+   * Cancels a task that has not finished. Queued, delayed, waiting and suspended tasks end at
+   * once; a running task ends at once too, and its handler's `ctx.signal` aborts on whichever
+   * node runs it. Its late result is rejected.
+   */
+  async cancel(id: string, options: ActorOptions = {}): Promise<Task> {
+    return this.#transition(id, "TaskCancel", [options.actor ?? null], "cancel", "it has already finished");
+  }
+
+  /** Runs a failed, cancelled or expired task once more (one extra attempt). */
+  async retry(id: string, options: ActorOptions = {}): Promise<Task> {
+    return this.#transition(id, "TaskRetry", [options.actor ?? null], "retry", "only failed, cancelled or expired tasks can be retried");
+  }
+
+  /**
+   * Retries every task in `state` (default `failed`), optionally of one topic, in batches.
+   *
+   * @returns how many tasks were retried.
+   */
+  async retryAll(options: { state?: "failed" | "cancelled" | "expired"; topic?: string } & ActorOptions = {}): Promise<number> {
+    this.#assertOpen();
+    const state = options.state ?? "failed";
+    if (!["failed", "cancelled", "expired"].includes(state)) throw new ValidationError("retryAll: state must be failed, cancelled or expired", { field: "state" });
+    let total = 0;
+    for (;;) {
+      const [row] = await this.#engine.driver.query<{ retried: number }>(this.#engine.queries.get("TaskRetryAll"), [
+        state, options.topic ?? null, 1000, options.actor ?? null,
+      ]);
+      const n = Number(row?.retried ?? 0);
+      total += n;
+      if (n < 1000) return total;
+    }
+  }
+
+  /** Marks a task completed with `result` (an operator's "mark done"); a running attempt is aborted. */
+  async complete(id: string, result: unknown = null, options: ActorOptions = {}): Promise<Task> {
+    const json = safeJson(result ?? null);
+    if (json === undefined) throw new ValidationError("complete: result is not JSON-serialisable", { field: "result" });
+    return this.#transition(id, "TaskMarkCompleted", [json, options.actor ?? null], "complete", "it is already completed or cancelled");
+  }
+
+  /** Holds a task that is not running until {@link Tasklane.resume}. */
+  async suspend(id: string, options: ActorOptions = {}): Promise<Task> {
+    return this.#transition(id, "TaskSuspend", [options.actor ?? null], "suspend", "only pending, ready or waiting tasks can be suspended");
+  }
+
+  /** Releases a suspended task to the state it had. */
+  async resume(id: string, options: ActorOptions = {}): Promise<Task> {
+    return this.#transition(id, "TaskResume", [options.actor ?? null], "resume", "it is not suspended");
+  }
+
+  /**
+   * Creates a worker that runs this instance's handlers. Call `start()` on it.
+   *
+   * @example
+   * const worker = tl.worker({ topics: ["email.send"], concurrency: 100 });
+   * await worker.start();
+   * await worker.stop({ graceMs: 30_000 });
+   */
+  worker(options: WorkerOptions = {}): Worker {
+    this.#assertOpen();
+    const opts = parseOptions(workerOptionsSchema, options, "worker options");
+    const topics = opts.topics ?? this.topics();
+    if (topics.length === 0) throw new ValidationError("worker: no topics; define() a topic before creating a worker", { field: "topics" });
+    for (const t of topics) {
+      if (!this.#definitions.has(t)) throw new ValidationError(`worker: topic "${t}" is not defined on this instance`, { field: "topics", topic: t });
+    }
+    const worker = new Worker(this.#engine, { ...opts, topics }, {
+      onStart: () => this.#startMaintenance(opts.leaseMs),
+      onStop: () => this.#workers.delete(worker),
+    });
+    this.#workers.add(worker);
+    return worker;
+  }
+
+  /** Stops every worker (grace period 5 s unless given) and closes the database connections. */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#workers].map((w) => w.stop({ graceMs: options.graceMs ?? 5_000 })));
+    await this.#rescuer?.stop();
+    await this.#engine.driver.close();
+  }
+
+  /** @internal For the HTTP server and tests: the engine's internals. */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  #startMaintenance(leaseMs: number): void {
+    this.#rescuer ??= new Rescuer(this.#engine, { intervalMs: Math.min(Math.max(Math.floor(leaseMs / 2), 50), 5_000) });
+    this.#rescuer.start();
+  }
+
+  async #transition(id: string, query: string, params: unknown[], action: string, why: string): Promise<Task> {
+    this.#assertOpen();
+    const taskId = this.#requireId(id);
+    const [row] = await this.#engine.driver.query(this.#engine.queries.get(query), [taskId, ...params]);
+    if (row) return taskFromRow(row);
+    const task = await this.getTask(taskId);
+    if (!task) throw new NotFoundError(`no task with id ${taskId}`, { id: taskId });
+    throw new InvalidStateError(`cannot ${action} task ${taskId} in state ${task.state}: ${why}`, { id: taskId, state: task.state });
+  }
+
+  #requireId(id: string): string {
+    const taskId = parseId(id);
+    if (taskId === null) throw new NotFoundError(`no task with id ${String(id)}`, { id });
+    return taskId;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError();
+  }
+}
+
+/** A task id as the database takes it, or null when it cannot be one. */
+function parseId(id: unknown): string | null {
+  const text = typeof id === "number" ? String(id) : id;
+  return typeof text === "string" && /^[1-9]\d{0,18}$/.test(text) && BigInt(text) < 2n ** 63n ? text : null;
+}
