@@ -124,6 +124,16 @@ export const openOptionsSchema = z.strictObject({
   poolSize: z.number().int().min(1).max(1000).default(10),
   logger: z.custom<object>((v) => typeof v === "object" && v !== null, "logger must be an object with debug/info/warn/error").optional(),
   maxPayloadBytes: z.number().int().min(1).default(4 * 1024 * 1024),
+  maintenance: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        intervalMs: ms("maintenance.intervalMs").min(10).default(1_000),
+        leaderTermMs: ms("maintenance.leaderTermMs").min(100).default(10_000),
+        workerLostAfterMs: ms("maintenance.workerLostAfterMs").min(100).default(60_000),
+      }),
+    ])
+    .default({ intervalMs: 1_000, leaderTermMs: 10_000, workerLostAfterMs: 60_000 }),
 });
 
 /** Topic names: exported for the HTTP layer, which validates before it calls the library. */

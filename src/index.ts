@@ -4,7 +4,9 @@
  * @module
  */
 export { Tasklane } from "./tasklane.js";
-export type { OpenOptions, EnqueueItem, ListTasksOptions, TaskPage, ActorOptions } from "./tasklane.js";
+export type { OpenOptions, EnqueueItem, ListTasksOptions, TaskPage, ActorOptions, WorkerInfo } from "./tasklane.js";
+export type { TasklaneEvents } from "./events.js";
+export type { MaintenanceConfig } from "./maintenance/maintenance.js";
 export { Worker } from "./runtime/worker.js";
 export type { DefineOptions } from "./client/definition.js";
 export type { EnqueueOptions, RetryPolicy, Timeouts, WorkerOptions } from "./config.js";

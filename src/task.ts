@@ -69,6 +69,8 @@ export interface Task<Payload = unknown, Result = unknown> {
   progress: unknown;
   /** The worker that runs (or last ran) the task. */
   workerId: string | null;
+  /** When the running attempt last proved it is alive (claim, heartbeat). */
+  heartbeatAt: Date | null;
   leaseExpiresAt: Date | null;
   createdAt: Date;
   startedAt: Date | null;
@@ -161,10 +163,28 @@ export function taskFromRow(row: Record<string, unknown>): Task {
     step: (row.step as string | null) ?? null,
     progress: row.progress ?? null,
     workerId: (row.lease_owner as string | null) ?? null,
+    heartbeatAt: (row.heartbeat_at as Date | null) ?? null,
     leaseExpiresAt: (row.lease_expires_at as Date | null) ?? null,
     createdAt: row.created_at as Date,
     startedAt: (row.started_at as Date | null) ?? null,
     finishedAt: (row.finished_at as Date | null) ?? null,
+  };
+}
+
+/** The handler's view of a task row (claim rows and full rows alike). */
+export function runningTaskFromRow(row: Record<string, unknown>): RunningTask {
+  return {
+    id: String(row.id),
+    topic: row.topic as string,
+    payload: row.payload,
+    attempt: Number(row.attempt),
+    maxAttempts: Number(row.max_attempts),
+    priority: Number(row.priority),
+    tags: (row.tags as string[] | null) ?? [],
+    key: (row.key as string | null) ?? null,
+    processId: row.process_id == null ? null : String(row.process_id),
+    step: (row.step as string | null) ?? null,
+    createdAt: row.created_at as Date,
   };
 }
 

@@ -16,7 +16,7 @@ import { defaultLogger, type Logger } from "./logger.js";
 import { insertTasks, taskInput, type TaskInput } from "./client/enqueue.js";
 import type { DefineOptions, Definition } from "./client/definition.js";
 import { Worker } from "./runtime/worker.js";
-import { Rescuer } from "./runtime/rescuer.js";
+import { Maintenance, type MaintenanceConfig } from "./maintenance/maintenance.js";
 import { TasklaneEmitter, type TasklaneEvents } from "./events.js";
 import { safeJson, taskFromRow, taskStates, type EnqueuedTask, type Task, type TaskAttempt, type TaskEvent, type TaskHandler, type TaskState } from "./task.js";
 
@@ -38,6 +38,11 @@ export interface OpenOptions {
   logger?: Logger;
   /** Largest accepted payload as JSON, in bytes (default 4 MiB). */
   maxPayloadBytes?: number;
+  /**
+   * Maintenance (rescue of expired leases, timeouts, worker registry) runs on one elected node
+   * among those that run a worker or a server. `false` keeps this node out of the election.
+   */
+  maintenance?: false | Partial<MaintenanceConfig>;
 }
 
 /** An item of {@link Tasklane.enqueueMany}. */
@@ -64,6 +69,23 @@ export interface TaskPage {
   tasks: Task[];
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
+}
+
+/** A worker in the registry. */
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  topics: string[];
+  tags: string[];
+  concurrency: number;
+  /** `running`; `stopped` (gracefully); `lost` (not seen within `workerLostAfterMs`). */
+  state: "running" | "stopped" | "lost";
+  /** Tasks it ran at its last report. */
+  running: number;
+  startedAt: Date;
+  lastSeenAt: Date;
+  stoppedAt: Date | null;
 }
 
 /** Who performs an operator action, for the audit trail. */
@@ -96,12 +118,13 @@ export class Tasklane {
   readonly #definitions = new Map<string, Definition>();
   readonly #workers = new Set<Worker>();
   readonly #maxPayloadBytes: number;
-  #rescuer: Rescuer | undefined;
+  readonly #maintenance: Maintenance | undefined;
   #closed = false;
 
-  private constructor(engine: Omit<Engine, "definitions">, maxPayloadBytes: number) {
+  private constructor(engine: Omit<Engine, "definitions">, maxPayloadBytes: number, maintenance: MaintenanceConfig | false) {
     this.#engine = { ...engine, definitions: this.#definitions };
     this.#maxPayloadBytes = maxPayloadBytes;
+    this.#maintenance = maintenance ? new Maintenance(this.#engine, maintenance) : undefined;
   }
 
   /** Opens a database (applying migrations unless `{ migrate: false }`). */
@@ -122,7 +145,7 @@ export class Tasklane {
     }
     const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     const engine = { driver, queries: new Queries(opts.schema), schema: opts.schema, logger, nodeId, events: new TasklaneEmitter() };
-    return new Tasklane(engine, opts.maxPayloadBytes);
+    return new Tasklane(engine, opts.maxPayloadBytes, opts.maintenance);
   }
 
   /**
@@ -334,7 +357,7 @@ export class Tasklane {
       if (!this.#definitions.has(t)) throw new ValidationError(`worker: topic "${t}" is not defined on this instance`, { field: "topics", topic: t });
     }
     const worker = new Worker(this.#engine, { ...opts, topics }, {
-      onStart: () => this.#startMaintenance(opts.leaseMs),
+      onStart: () => this.startMaintenance(),
       onStop: () => this.#workers.delete(worker),
     });
     this.#workers.add(worker);
@@ -346,18 +369,46 @@ export class Tasklane {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#workers].map((w) => w.stop({ graceMs: options.graceMs ?? 5_000 })));
-    await this.#rescuer?.stop();
+    await this.#maintenance?.stop();
     await this.#engine.driver.close();
+  }
+
+  /**
+   * Joins the maintenance leader election (a worker's start and `tasklane serve` do it): the
+   * elected node rescues expired leases, enforces deadlines and keeps the workers registry.
+   */
+  startMaintenance(): void {
+    this.#assertOpen();
+    this.#maintenance?.start();
+  }
+
+  /** @internal For tests: the maintenance of this node. */
+  get maintenance(): Maintenance | undefined {
+    return this.#maintenance;
+  }
+
+  /** Workers that run, or ran in the last day, on this database. */
+  async listWorkers(): Promise<WorkerInfo[]> {
+    this.#assertOpen();
+    const rows = await this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("WorkerList"));
+    return rows.map((r) => ({
+      id: r.id as string,
+      host: r.host as string,
+      pid: Number(r.pid),
+      topics: r.topics as string[],
+      tags: r.tags as string[],
+      concurrency: Number(r.concurrency),
+      state: r.state as WorkerInfo["state"],
+      running: Number(r.running),
+      startedAt: r.started_at as Date,
+      lastSeenAt: r.last_seen_at as Date,
+      stoppedAt: (r.stopped_at as Date | null) ?? null,
+    }));
   }
 
   /** @internal For the HTTP server and tests: the engine's internals. */
   get engine(): Engine {
     return this.#engine;
-  }
-
-  #startMaintenance(leaseMs: number): void {
-    this.#rescuer ??= new Rescuer(this.#engine, { intervalMs: Math.min(Math.max(Math.floor(leaseMs / 2), 50), 5_000) });
-    this.#rescuer.start();
   }
 
   async #transition(id: string, query: string, params: unknown[], action: string, why: string): Promise<Task> {

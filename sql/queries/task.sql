@@ -18,12 +18,13 @@ WITH input AS (
 ), inserted AS (
   INSERT INTO {schema}.task (topic, state, payload, priority, run_at, max_attempts,
       backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags, key, process_id, step,
-      start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms)
-  SELECT topic, state, payload, priority,
-         coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond'), max_attempts,
+      start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms, deadline_at)
+  SELECT topic, state, payload, priority, due, max_attempts,
          backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags::text[], key, process_id, step,
-         start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms
-    FROM input ORDER BY n
+         start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms,
+         due + schedule_to_close_ms * interval '1 millisecond'
+    FROM (SELECT *, coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond') AS due FROM input) AS i
+   ORDER BY n
   ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
   RETURNING *
 ), woken AS (
@@ -52,6 +53,9 @@ WITH picked AS (
      AND run_at <= coalesce($6::timestamptz, now())
      AND topic = ANY($1::text[])
      AND (tags = '{}' OR tags && $2::text[])
+     -- Never start what is already too late; maintenance records why it ends.
+     AND (deadline_at IS NULL OR deadline_at > now())
+     AND (schedule_to_start_ms IS NULL OR run_at + schedule_to_start_ms * interval '1 millisecond' >= now())
    ORDER BY priority DESC, run_at, id
    LIMIT $3
      FOR UPDATE SKIP LOCKED
@@ -61,7 +65,8 @@ UPDATE {schema}.task t
        attempt = t.attempt + 1,
        lease_token = t.lease_token + 1,
        lease_owner = $4,
-       lease_expires_at = now() + $5::integer * interval '1 millisecond',
+       -- A topic with a heartbeat timeout gets a lease only the handler's heartbeats extend.
+       lease_expires_at = now() + coalesce(t.heartbeat_timeout_ms, $5::integer) * interval '1 millisecond',
        attempted_at = now(),
        heartbeat_at = now(),
        started_at = coalesce(t.started_at, now()),
@@ -70,7 +75,7 @@ UPDATE {schema}.task t
  WHERE t.id = picked.id
 RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
           t.process_id, t.step, t.lease_token, t.run_at, t.created_at, t.attempted_at,
-          t.start_to_close_ms, t.heartbeat_timeout_ms;
+          t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at;
 
 -- name: TaskCompleteMany
 -- Completes a batch of attempts. Only rows still running under the presented token change;
@@ -82,25 +87,35 @@ UPDATE {schema}.task t
 RETURNING t.id;
 
 -- name: TaskFailMany
--- Fails a batch of attempts: back to `ready` after the task's backoff while attempts remain and
--- the error is retryable, else `failed`. The ended attempt is archived in task_attempt.
-WITH failed AS (
+-- Fails a batch of attempts: back to `ready` after the task's backoff while attempts remain, the
+-- error is retryable and the retry would start before the task's deadline; else `failed`. The
+-- ended attempt is archived in task_attempt; $5 names a recovery event to record (or null).
+WITH input AS (
+  SELECT * FROM unnest($1::bigint[], $2::integer[], $3::jsonb[], $4::boolean[], $5::text[])
+    AS i(id, token, error, retryable, event)
+), decided AS (
+  SELECT t.id, i.token, i.error, i.event,
+         now() + {schema}.retry_delay(t.backoff, t.backoff_initial_ms, t.backoff_max_ms, t.backoff_jitter, t.attempt) AS retry_at,
+         i.retryable AND t.attempt < t.max_attempts AS may_retry, t.deadline_at
+    FROM {schema}.task t JOIN input i ON t.id = i.id
+), failed AS (
   UPDATE {schema}.task t
-     SET state = CASE WHEN i.retryable AND t.attempt < t.max_attempts THEN 'ready' ELSE 'failed' END,
-         run_at = CASE WHEN i.retryable AND t.attempt < t.max_attempts
-                       THEN now() + {schema}.retry_delay(t.backoff, t.backoff_initial_ms, t.backoff_max_ms, t.backoff_jitter, t.attempt)
-                       ELSE t.run_at END,
-         finished_at = CASE WHEN i.retryable AND t.attempt < t.max_attempts THEN NULL ELSE now() END,
-         error = i.error,
+     SET state = CASE WHEN d.may_retry AND (d.deadline_at IS NULL OR d.retry_at < d.deadline_at) THEN 'ready' ELSE 'failed' END,
+         run_at = CASE WHEN d.may_retry AND (d.deadline_at IS NULL OR d.retry_at < d.deadline_at) THEN d.retry_at ELSE t.run_at END,
+         finished_at = CASE WHEN d.may_retry AND (d.deadline_at IS NULL OR d.retry_at < d.deadline_at) THEN NULL ELSE now() END,
+         error = d.error,
          lease_expires_at = NULL
-    FROM unnest($1::bigint[], $2::integer[], $3::jsonb[], $4::boolean[]) AS i(id, token, error, retryable)
-   WHERE t.id = i.id AND t.lease_token = i.token AND t.state = 'running'
-  RETURNING t.id, t.state, t.run_at, t.attempt, t.lease_token, t.lease_owner, t.attempted_at, t.error
+    FROM decided d
+   WHERE t.id = d.id AND t.lease_token = d.token AND t.state = 'running'
+  RETURNING t.id, t.state, t.run_at, t.attempt, t.lease_token, t.lease_owner, t.attempted_at, t.error, d.event
 ), history AS (
   INSERT INTO {schema}.task_attempt (task_id, lease_token, attempt, worker, started_at, outcome, error)
   SELECT id, lease_token, attempt, lease_owner, attempted_at,
-         CASE state WHEN 'failed' THEN 'failed' ELSE 'retried' END, error
+         CASE WHEN event IS NOT NULL THEN 'timed_out' WHEN state = 'failed' THEN 'failed' ELSE 'retried' END, error
     FROM failed
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, actor, data)
+  SELECT id, event, lease_owner, jsonb_build_object('attempt', attempt) FROM failed WHERE event IS NOT NULL
 )
 SELECT id, state, run_at FROM failed;
 
@@ -135,7 +150,7 @@ RETURNING t.id;
 UPDATE {schema}.task
    SET heartbeat_at = now(),
        progress = coalesce($3::jsonb, progress),
-       lease_expires_at = greatest(lease_expires_at, now() + $4::integer * interval '1 millisecond')
+       lease_expires_at = now() + coalesce(heartbeat_timeout_ms, $4::integer) * interval '1 millisecond'
  WHERE id = $1 AND lease_token = $2 AND state = 'running'
 RETURNING id;
 
@@ -161,18 +176,22 @@ WITH expired AS (
          lease_expires_at = NULL
     FROM expired
    WHERE t.id = expired.id AND t.state = 'running' AND t.lease_expires_at < now()
-  RETURNING t.id, t.topic, t.state, t.attempt, t.lease_token, t.lease_owner, t.attempted_at, t.error
+  RETURNING t.*
 ), history AS (
   INSERT INTO {schema}.task_attempt (task_id, lease_token, attempt, worker, started_at, outcome, error)
   SELECT id, lease_token, attempt, lease_owner, attempted_at, 'lease_expired', error FROM rescued
 ), events AS (
   INSERT INTO {schema}.task_event (task_id, kind, data)
-  SELECT id, 'TASK_HEARTBEAT_TIMEOUT', jsonb_build_object('worker', lease_owner, 'attempt', attempt) FROM rescued
+  SELECT id, 'TASK_HEARTBEAT_TIMEOUT',
+         jsonb_build_object('worker', lease_owner, 'attempt', attempt,
+                            'cause', CASE WHEN heartbeat_timeout_ms IS NULL THEN 'worker lease expired' ELSE 'no heartbeat from the handler' END)
+    FROM rescued
 )
-SELECT id, topic, state, attempt, lease_owner FROM rescued;
+SELECT * FROM rescued;
 
 -- name: TaskRecordStale
--- Records results that arrived with a stale lease token; the task itself is not touched.
+-- Records results (and heartbeats) that arrived with a stale lease token; the task itself is
+-- not touched.
 INSERT INTO {schema}.task_event (task_id, kind, actor, data)
 SELECT id, 'STALE_RESULT_REJECTED', $3, jsonb_build_object('leaseToken', token, 'outcome', $4::text)
   FROM unnest($1::bigint[], $2::integer[]) AS i(id, token);
@@ -300,3 +319,56 @@ WITH resumed AS (
   SELECT pg_notify('{schema}_ready', topic) FROM resumed WHERE state = 'ready'
 )
 SELECT *, (SELECT count(*) FROM woken) AS woken FROM resumed;
+
+-- name: TaskExpireDeadlines
+-- TASK_ENQUEUE_TO_END_TIMEOUT: a task past its deadline (all attempts together took too long)
+-- fails; a running attempt is aborted on its node through NOTIFY.
+WITH due AS (
+  SELECT id, state FROM {schema}.task
+   WHERE deadline_at < now() AND deadline_at IS NOT NULL
+     AND state IN ('pending', 'ready', 'running', 'waiting', 'suspended')
+   ORDER BY deadline_at
+   LIMIT $1
+     FOR UPDATE SKIP LOCKED
+), ended AS (
+  UPDATE {schema}.task t
+     SET state = 'failed', finished_at = now(), lease_expires_at = NULL,
+         error = jsonb_build_object('message', 'the task did not finish before its deadline (scheduleToCloseMs)',
+                                    'code', 'TASK_ENQUEUE_TO_END_TIMEOUT', 'attempt', t.attempt)
+    FROM due
+   WHERE t.id = due.id AND t.state = due.state
+  RETURNING t.*, due.state AS prior_state
+), history AS (
+  INSERT INTO {schema}.task_attempt (task_id, lease_token, attempt, worker, started_at, outcome, error)
+  SELECT id, lease_token, attempt, lease_owner, attempted_at, 'timed_out', error FROM ended WHERE prior_state = 'running'
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, data)
+  SELECT id, 'TASK_ENQUEUE_TO_END_TIMEOUT', jsonb_build_object('from', prior_state, 'deadline', deadline_at) FROM ended
+), aborted AS (
+  SELECT pg_notify('{schema}_abort', id::text) FROM ended WHERE prior_state = 'running'
+)
+SELECT *, (SELECT count(*) FROM aborted) AS aborted FROM ended;
+
+-- name: TaskExpireUnstarted
+-- TASK_SCHEDULE_TO_START_TIMEOUT: a ready task that no worker started within
+-- schedule_to_start_ms of becoming due ends `expired`.
+WITH due AS (
+  SELECT id FROM {schema}.task
+   WHERE state = 'ready' AND schedule_to_start_ms IS NOT NULL
+     AND run_at + schedule_to_start_ms * interval '1 millisecond' < now()
+   ORDER BY run_at
+   LIMIT $1
+     FOR UPDATE SKIP LOCKED
+), expired AS (
+  UPDATE {schema}.task t
+     SET state = 'expired', finished_at = now(),
+         error = jsonb_build_object('message', 'no worker started the task in time (scheduleToStartMs)',
+                                    'code', 'TASK_SCHEDULE_TO_START_TIMEOUT', 'attempt', t.attempt)
+    FROM due
+   WHERE t.id = due.id AND t.state = 'ready'
+  RETURNING t.*
+), events AS (
+  INSERT INTO {schema}.task_event (task_id, kind, data)
+  SELECT id, 'TASK_SCHEDULE_TO_START_TIMEOUT', jsonb_build_object('dueAt', run_at, 'scheduleToStartMs', schedule_to_start_ms) FROM expired
+)
+SELECT * FROM expired;

@@ -20,7 +20,7 @@ interface Pending<T> {
 }
 
 interface Completion { id: string; token: number; resultJson: string }
-interface Failure { id: string; token: number; errorJson: string; retryable: boolean }
+interface Failure { id: string; token: number; errorJson: string; retryable: boolean; event: string | null }
 interface Release { id: string; token: number }
 
 /** Largest batch one statement carries. */
@@ -45,9 +45,12 @@ export class Completer {
     return this.#add(this.#completions, { id, token, resultJson });
   }
 
-  /** Reports a failed attempt; resolves to `retrying`, `failed` or `stale` once written. */
-  fail(id: string, token: number, errorJson: string, retryable: boolean): Promise<Written> {
-    return this.#add(this.#failures, { id, token, errorJson, retryable });
+  /**
+   * Reports a failed attempt; resolves to `retrying`, `failed` or `stale` once written. `event`
+   * names a recovery event to record with it (`TASK_POLL_TO_END_TIMEOUT`, …).
+   */
+  fail(id: string, token: number, errorJson: string, retryable: boolean, event: string | null = null): Promise<Written> {
+    return this.#add(this.#failures, { id, token, errorJson, retryable, event });
   }
 
   /** Hands an interrupted attempt back without using it up (resumable topics at shutdown). */
@@ -127,6 +130,7 @@ export class Completer {
       batch.map((p) => p.item.token),
       batch.map((p) => p.item.errorJson),
       batch.map((p) => p.item.retryable),
+      batch.map((p) => p.item.event),
     ]);
     const states = new Map(rows.map((r) => [String(r.id), r.state]));
     await this.#settle(batch, (p) => {

@@ -1,6 +1,7 @@
 /**
  * The in-process worker: claims tasks in batches, runs their handlers, reports outcomes through
- * the {@link Completer}, and keeps the leases of what it runs alive.
+ * the {@link Completer}, keeps the leases of what it runs alive and enforces per-attempt
+ * timeouts.
  *
  * State machine of one worker:
  *
@@ -8,7 +9,7 @@
  *
  * While running, a claim is made when there is free capacity and there may be work:
  * - `#maybeWork` is set by a NOTIFY for one of our topics, by the poll timer, after a
- *   (re)connect, and when the last claim came back full (the backlog is not empty yet);
+ *   (re)connect, and stays set while claims come back full (the backlog is not empty yet);
  * - it is cleared when a claim returns fewer tasks than asked for.
  * Claims wait until at least `#refillAt` slots are free (a quarter of the concurrency, at most
  * 100), so a busy worker claims in batches instead of one statement per finished task.
@@ -16,11 +17,12 @@
  * @internal
  * @module
  */
+import { hostname } from "node:os";
 import type { Engine } from "../tasklane.js";
 import { Completer, type Written } from "./completer.js";
+import { Attempt, type AbortCause, type TimeoutEvent } from "./attempt.js";
 import { BusinessError, FatalError, LeaseLostError } from "../errors.js";
-import { errorRecord, safeJson, type ExitOutcome, type RunningTask, type TaskContext } from "../task.js";
-import type { Definition } from "../client/definition.js";
+import { errorRecord, runningTaskFromRow, safeJson, type ExitOutcome, type TaskContext } from "../task.js";
 
 /** Resolved worker options. */
 export interface WorkerConfig {
@@ -36,33 +38,6 @@ export interface WorkerConfig {
 export interface WorkerHooks {
   onStart(): void;
   onStop(): void;
-}
-
-/** Why an attempt was aborted. */
-type AbortCause = "cancelled" | "lease_lost" | "shutdown";
-
-interface Attempt {
-  readonly task: RunningTask;
-  readonly token: number;
-  readonly definition: Definition;
-  readonly controller: AbortController;
-  /** Set once the outcome was handed over (or must not be: cancelled, lost, forced stop). */
-  settled: boolean;
-}
-
-interface ClaimRow {
-  id: string | number;
-  topic: string;
-  payload: unknown;
-  priority: number;
-  attempt: number;
-  max_attempts: number;
-  tags: string[];
-  key: string | null;
-  process_id: string | number | null;
-  step: string | null;
-  lease_token: number;
-  created_at: Date;
 }
 
 /**
@@ -105,11 +80,14 @@ export class Worker {
     return this.#active.size;
   }
 
-  /** Starts claiming. Resolves once the worker listens for new tasks. */
+  /** Starts claiming. Resolves once the worker is registered and listens for new tasks. */
   async start(): Promise<void> {
     if (this.#state !== "created") throw new Error(`worker ${this.id} was already started`);
     this.#state = "running";
-    const { driver, schema } = this.#engine;
+    const { driver, schema, queries } = this.#engine;
+    await driver.query(queries.get("WorkerRegister"), [
+      this.id, hostname(), process.pid, this.#config.topics, this.#config.tags ?? [], this.#config.concurrency,
+    ]);
     const wake = () => {
       this.#maybeWork = true;
       this.#kick();
@@ -154,6 +132,7 @@ export class Worker {
     }
     await this.#completer.drain();
     clearInterval(this.#leaseTimer);
+    await this.#engine.driver.query(this.#engine.queries.get("WorkerStopped"), [this.id]).catch(() => undefined);
     this.#state = "stopped";
     this.#hooks.onStop();
   }
@@ -176,13 +155,13 @@ export class Worker {
         const free = this.#config.concurrency - this.#active.size;
         if (free < this.#refillAt && !(free > 0 && this.#active.size === 0)) break;
         const want = Math.min(free, 1_000);
-        const rows = await this.#engine.driver.query<ClaimRow>(this.#engine.queries.get("TaskClaim"), [
+        const rows = await this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("TaskClaim"), [
           this.#config.topics, this.#config.tags ?? [], want, this.id, this.#config.leaseMs, null,
         ]);
         this.#claimFailures = 0;
         if (rows.length < want) this.#maybeWork = false;
-        for (const row of rows) this.#run(row);
         // A worker stopped while its claim was in flight still runs (and finishes) what it got.
+        for (const row of rows) this.#run(row);
       }
     } catch (err) {
       // Database unreachable: try again with backoff; the poll timer also keeps trying.
@@ -196,25 +175,13 @@ export class Worker {
     }
   }
 
-  #run(row: ClaimRow): void {
-    const definition = this.#engine.definitions.get(row.topic)!;
-    const task: RunningTask = {
-      id: String(row.id),
-      topic: row.topic,
-      payload: row.payload,
-      attempt: Number(row.attempt),
-      maxAttempts: Number(row.max_attempts),
-      priority: Number(row.priority),
-      tags: row.tags ?? [],
-      key: row.key,
-      processId: row.process_id === null ? null : String(row.process_id),
-      step: row.step,
-      createdAt: row.created_at,
-    };
-    const attempt: Attempt = { task, token: Number(row.lease_token), definition, controller: new AbortController(), settled: false };
+  #run(row: Record<string, unknown>): void {
+    const task = runningTaskFromRow(row);
+    const definition = this.#engine.definitions.get(task.topic)!;
+    const attempt = new Attempt(task, Number(row.lease_token), definition, row, (event) => this.#timedOut(attempt, event));
     this.#active.set(task.id, attempt);
     const ctx: TaskContext = {
-      signal: attempt.controller.signal,
+      signal: attempt.signal,
       heartbeat: (progress) => this.#heartbeat(attempt, progress),
       log: this.#engine.logger,
     };
@@ -223,8 +190,7 @@ export class Worker {
     new Promise((resolve) => resolve(definition.handler(task, ctx)))
       .then(
         (result) => {
-          if (attempt.settled) return;
-          attempt.settled = true;
+          if (!attempt.settle()) return;
           const json = safeJson(result ?? null);
           if (json === undefined) return this.#fail(attempt, new FatalError("the handler's result is not JSON-serialisable"), false);
           return this.#completer.complete(task.id, attempt.token, json).then((written) => {
@@ -234,25 +200,26 @@ export class Worker {
           });
         },
         (err: unknown) => {
-          if (attempt.settled) return;
-          attempt.settled = true;
+          if (!attempt.settle()) return;
           return this.#fail(attempt, err, !(err instanceof FatalError || err instanceof BusinessError));
         },
       )
-      .finally(() => this.#finished(task.id));
+      .finally(() => this.#finished(attempt));
   }
 
   /** Writes a failed attempt, then tells listeners and the topic's onExit hook. */
-  async #fail(attempt: Attempt, err: unknown, retryable: boolean): Promise<void> {
+  async #fail(attempt: Attempt, err: unknown, retryable: boolean, event: TimeoutEvent | null = null): Promise<void> {
     const record = errorRecord(err, attempt.task.attempt);
-    const written = await this.#completer.fail(attempt.task.id, attempt.token, JSON.stringify(record), retryable);
+    const written = await this.#completer.fail(attempt.task.id, attempt.token, JSON.stringify(record), retryable, event);
     if (written === "stale") this.#engine.events.emit("lease:lost", attempt.task, "lease_lost");
     else this.#engine.events.emit("task:failed", attempt.task, record, written === "retrying");
     await this.#exit(attempt, written);
   }
 
-  #finished(id: string): void {
-    this.#active.delete(id);
+  #finished(attempt: Attempt): void {
+    attempt.dispose();
+    if (this.#active.get(attempt.task.id) !== attempt) return;
+    this.#active.delete(attempt.task.id);
     if (this.#active.size === 0) this.#idle?.();
     if (this.#state === "running" && this.#maybeWork) {
       const free = this.#config.concurrency - this.#active.size;
@@ -260,19 +227,21 @@ export class Worker {
     }
   }
 
+  /** A per-attempt timeout fired: abort the handler and fail the attempt with the event. */
+  #timedOut(attempt: Attempt, event: TimeoutEvent): void {
+    if (!attempt.settle()) return;
+    const err = attempt.abort(event);
+    this.#finished(attempt);
+    // Past the deadline of all attempts there is no retry; the other two retry per the policy.
+    void this.#fail(attempt, err, event !== "TASK_ENQUEUE_TO_END_TIMEOUT", event);
+  }
+
   /** Aborts an attempt this worker runs. Its outcome is no longer reported (or already is). */
   #abort(id: string, cause: AbortCause): void {
     const attempt = this.#active.get(id);
-    if (!attempt || attempt.settled) return;
-    attempt.settled = true;
-    const reason = cause === "cancelled"
-      ? new Error(`task ${id} was cancelled`)
-      : cause === "lease_lost"
-        ? new LeaseLostError(`task ${id}: this attempt lost its lease`, { id })
-        : new Error(`task ${id}: the worker is shutting down`);
-    attempt.controller.abort(reason);
-    this.#active.delete(id);
-    if (this.#active.size === 0) this.#idle?.();
+    if (!attempt || !attempt.settle()) return;
+    const reason = attempt.abort(cause);
+    this.#finished(attempt);
     if (cause !== "shutdown") {
       this.#engine.events.emit("lease:lost", attempt.task, cause);
       void this.#exit(attempt, cause);
@@ -288,23 +257,31 @@ export class Worker {
   }
 
   async #heartbeat(attempt: Attempt, progress: unknown): Promise<void> {
-    if (attempt.settled) throw new LeaseLostError(`task ${attempt.task.id}: this attempt has ended`, { id: attempt.task.id });
+    const lost = () => new LeaseLostError(`task ${attempt.task.id}: this attempt has ended or lost its lease`, { id: attempt.task.id });
+    if (attempt.settled) throw lost();
     const json = progress === undefined ? null : safeJson(progress);
-    const rows = await this.#engine.driver.query(this.#engine.queries.get("TaskHeartbeat"), [
-      attempt.task.id, attempt.token, json ?? null, this.#config.leaseMs,
-    ]);
+    const { driver, queries } = this.#engine;
+    const rows = await driver.query(queries.get("TaskHeartbeat"), [attempt.task.id, attempt.token, json ?? null, this.#config.leaseMs]);
     if (rows.length === 0) {
+      await driver.query(queries.get("TaskRecordStale"), [[attempt.task.id], [attempt.token], this.id, "heartbeat"]).catch(() => undefined);
       this.#abort(attempt.task.id, "lease_lost");
-      throw new LeaseLostError(`task ${attempt.task.id}: this attempt lost its lease`, { id: attempt.task.id });
+      throw lost();
     }
+    attempt.heartbeat();
   }
 
-  /** One statement renews every lease this worker holds; lost ones are aborted. */
+  /**
+   * One statement renews every lease this worker holds (not those of topics with a heartbeat
+   * timeout: only their handler's heartbeats may), and one marks the worker as seen. Lost leases
+   * abort their handlers: that is also how a cancellation whose NOTIFY was missed arrives.
+   */
   async #renewLeases(): Promise<void> {
-    const attempts = [...this.#active.values()].filter((a) => !a.settled);
-    if (attempts.length === 0) return;
+    const { driver, queries } = this.#engine;
+    const attempts = [...this.#active.values()].filter((a) => !a.settled && !a.ownHeartbeat);
     try {
-      const rows = await this.#engine.driver.query<{ id: string | number }>(this.#engine.queries.get("TaskExtendLeases"), [
+      await driver.query(queries.get("WorkerSeen"), [this.id, this.#active.size]);
+      if (attempts.length === 0) return;
+      const rows = await driver.query<{ id: string | number }>(queries.get("TaskExtendLeases"), [
         attempts.map((a) => a.task.id), attempts.map((a) => a.token), this.#config.leaseMs,
       ]);
       const kept = new Set(rows.map((r) => String(r.id)));
@@ -315,7 +292,7 @@ export class Worker {
     }
   }
 
-  async #exit(attempt: Attempt, written: Written | ExitOutcome | "cancelled"): Promise<void> {
+  async #exit(attempt: Attempt, written: Written | ExitOutcome): Promise<void> {
     const onExit = attempt.definition.options.onExit;
     if (!onExit) return;
     const outcome: ExitOutcome = written === "stale" ? "lease_lost" : written === "released" ? "interrupted" : written;

@@ -1,0 +1,66 @@
+/**
+ * The maintenance of one database: leader election plus the services only the leader runs
+ * (rescuer, timeout enforcer, worker reaper).
+ *
+ * @internal
+ * @module
+ */
+import type { Engine } from "../tasklane.js";
+import { Leadership } from "./leader.js";
+import { Rescuer } from "./rescuer.js";
+import { TimeoutEnforcer } from "./timeouts.js";
+import { WorkerReaper } from "./reaper.js";
+import type { PeriodicService } from "./service.js";
+
+/** Maintenance settings (the `maintenance` open option). */
+export interface MaintenanceConfig {
+  /** How often each service runs on the leader (default 1,000 ms). */
+  intervalMs: number;
+  /** How long a leader's term lasts without renewal: the longest failover (default 10,000 ms). */
+  leaderTermMs: number;
+  /** A worker not seen for this long is marked lost (default 60,000 ms). */
+  workerLostAfterMs: number;
+}
+
+/** @internal */
+export class Maintenance {
+  readonly leadership: Leadership;
+  readonly services: { rescuer: Rescuer; timeouts: TimeoutEnforcer; reaper: WorkerReaper };
+  #started = false;
+
+  constructor(engine: Engine, config: MaintenanceConfig) {
+    this.services = {
+      rescuer: new Rescuer(engine, config.intervalMs),
+      timeouts: new TimeoutEnforcer(engine, config.intervalMs),
+      reaper: new WorkerReaper(engine, Math.max(config.intervalMs, 1_000), config.workerLostAfterMs),
+    };
+    this.leadership = new Leadership(engine, config.leaderTermMs, (leader) => {
+      for (const s of this.#all()) {
+        if (leader) s.start();
+        else void s.stop();
+      }
+    });
+  }
+
+  /** Joins the leader election (idempotent). */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.leadership.start();
+  }
+
+  /** Leaves the election, handing leadership over, and stops the services. */
+  async stop(): Promise<void> {
+    await this.leadership.stop();
+    await Promise.all(this.#all().map((s) => s.stop()));
+  }
+
+  /** Runs every service's pass once, leader or not (tests, and `tasklane maintain --once`). */
+  async runOnce(): Promise<void> {
+    for (const s of this.#all()) await s.runOnce();
+  }
+
+  #all(): PeriodicService[] {
+    return Object.values(this.services);
+  }
+}
