@@ -8,13 +8,16 @@ export type { OpenOptions, EnqueueItem, ListTasksOptions, TaskPage, ActorOptions
 export type { TasklaneEvents } from "./events.js";
 export type { MaintenanceConfig } from "./maintenance/maintenance.js";
 export { Worker } from "./runtime/worker.js";
+export { sequence, parallel } from "./process/definition.js";
+export type { StartProcessOptions, StepDefinition, StepGroup, OnFailure } from "./process/definition.js";
+export type { ProcessView, ProcessState, StepView } from "./process/view.js";
 export type { DefineOptions } from "./client/definition.js";
 export type { EnqueueOptions, RetryPolicy, Timeouts, WorkerOptions } from "./config.js";
 export { defaultRetry } from "./config.js";
 export type {
   Task, TaskState, TaskError, EnqueuedTask, TaskAttempt, TaskEvent, RunningTask, TaskContext, TaskHandler, ExitOutcome,
 } from "./task.js";
-export { taskStates, terminalStates } from "./task.js";
+export { taskStates, terminalStates, WaitForEvent } from "./task.js";
 export type { Logger } from "./logger.js";
 export {
   TasklaneError, ValidationError, ConflictError, NotFoundError, InvalidStateError, LeaseLostError, FatalError,

@@ -131,8 +131,32 @@ export interface TaskContext {
    * when the topic sets it). Rejects with {@link LeaseLostError} when the attempt lost its lease.
    */
   heartbeat(progress?: unknown): Promise<void>;
-  /** The worker's logger, bound to this task's id and topic. */
+  /** The worker's logger. */
   log: Logger;
+  /** A process step: the process input. Undefined for a plain task. */
+  input?: unknown;
+  /** A process step: the results of its completed parents, by step name. */
+  parents: Record<string, unknown>;
+  /** A process step with `onFailure: "continue"` parents: the errors of parents that failed. */
+  failedParents: Record<string, TaskError>;
+  /** The event that woke this task after `waitForEvent`, if any. */
+  event?: { name: string; data: unknown };
+  /**
+   * Ends this run by waiting for an external event: `return ctx.waitForEvent("payment.confirmed",
+   * { timeoutMs })`. The task goes `waiting` (no worker holds it); `sendEvent` makes it ready
+   * again and its next run sees `ctx.event`. Without the event in time, the task fails
+   * (`EVENT_TIMEOUT`). Waiting does not use up a retry.
+   */
+  waitForEvent(name: string, options?: { timeoutMs?: number }): WaitForEvent;
+}
+
+/** What `ctx.waitForEvent` returns; a handler returns it to wait. */
+export class WaitForEvent {
+  /** @internal */
+  constructor(
+    readonly name: string,
+    readonly timeoutMs: number | null,
+  ) {}
 }
 
 /** A task handler. What it returns (JSON) is stored as the task's result. */
@@ -142,7 +166,7 @@ export type TaskHandler<Payload = unknown, Result = unknown> = (
 ) => Promise<Result> | Result;
 
 /** How an attempt ended, as `onExit` hooks see it. */
-export type ExitOutcome = "completed" | "failed" | "retrying" | "cancelled" | "crashed" | "interrupted" | "lease_lost";
+export type ExitOutcome = "completed" | "failed" | "retrying" | "waiting" | "cancelled" | "crashed" | "interrupted" | "lease_lost";
 
 /** Converts a database row (either driver) to the public {@link Task}. */
 export function taskFromRow(row: Record<string, unknown>): Task {

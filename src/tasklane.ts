@@ -18,6 +18,9 @@ import type { DefineOptions, Definition } from "./client/definition.js";
 import { Worker } from "./runtime/worker.js";
 import { Maintenance, type MaintenanceConfig } from "./maintenance/maintenance.js";
 import { TasklaneEmitter, type TasklaneEvents } from "./events.js";
+import { Processes } from "./process/processes.js";
+import type { StartProcessOptions } from "./process/definition.js";
+import type { ProcessView } from "./process/view.js";
 import { safeJson, taskFromRow, taskStates, type EnqueuedTask, type Task, type TaskAttempt, type TaskEvent, type TaskHandler, type TaskState } from "./task.js";
 
 /** Options of {@link Tasklane.open}. */
@@ -119,12 +122,14 @@ export class Tasklane {
   readonly #workers = new Set<Worker>();
   readonly #maxPayloadBytes: number;
   readonly #maintenance: Maintenance | undefined;
+  readonly #processes: Processes;
   #closed = false;
 
   private constructor(engine: Omit<Engine, "definitions">, maxPayloadBytes: number, maintenance: MaintenanceConfig | false) {
     this.#engine = { ...engine, definitions: this.#definitions };
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#maintenance = maintenance ? new Maintenance(this.#engine, maintenance) : undefined;
+    this.#processes = new Processes(this.#engine);
   }
 
   /** Opens a database (applying migrations unless `{ migrate: false }`). */
@@ -298,9 +303,15 @@ export class Tasklane {
     return this.#transition(id, "TaskCancel", [options.actor ?? null], "cancel", "it has already finished");
   }
 
-  /** Runs a failed, cancelled or expired task once more (one extra attempt). */
+  /**
+   * Runs a failed, cancelled or expired task once more (one extra attempt). For a step of a
+   * finished process, the process runs again from there: the steps that were cancelled or
+   * skipped because of the failure wait for their parents again.
+   */
   async retry(id: string, options: ActorOptions = {}): Promise<Task> {
-    return this.#transition(id, "TaskRetry", [options.actor ?? null], "retry", "only failed, cancelled or expired tasks can be retried");
+    const task = await this.#transition(id, "TaskRetry", [options.actor ?? null], "retry", "only failed, cancelled or expired tasks can be retried");
+    if (task.processId) await this.#processes.reopen(task.processId);
+    return task;
   }
 
   /**
@@ -314,9 +325,10 @@ export class Tasklane {
     if (!["failed", "cancelled", "expired"].includes(state)) throw new ValidationError("retryAll: state must be failed, cancelled or expired", { field: "state" });
     let total = 0;
     for (;;) {
-      const [row] = await this.#engine.driver.query<{ retried: number }>(this.#engine.queries.get("TaskRetryAll"), [
+      const [row] = await this.#engine.driver.query<{ retried: number; processes: (string | number)[] | null }>(this.#engine.queries.get("TaskRetryAll"), [
         state, options.topic ?? null, 1000, options.actor ?? null,
       ]);
+      for (const processId of row?.processes ?? []) await this.#processes.reopen(String(processId));
       const n = Number(row?.retried ?? 0);
       total += n;
       if (n < 1000) return total;
@@ -338,6 +350,65 @@ export class Tasklane {
   /** Releases a suspended task to the state it had. */
   async resume(id: string, options: ActorOptions = {}): Promise<Task> {
     return this.#transition(id, "TaskResume", [options.actor ?? null], "resume", "it is not suspended");
+  }
+
+  /**
+   * Starts a process: its row and all its steps are written in one transaction. With a `key`
+   * that exists and the same definition, answers the existing process with `created: false`;
+   * with another definition, throws {@link ConflictError}.
+   *
+   * @example
+   * const { created, process } = await tl.startProcess({
+   *   key: "order-42", name: "order.fulfil", input: { orderId: 42 },
+   *   steps: sequence({ name: "reserve", topic: "stock.reserve" },
+   *                   parallel({ name: "charge", topic: "payment.charge" }, { name: "notify", topic: "email.send" })),
+   * });
+   */
+  async startProcess(options: StartProcessOptions): Promise<{ created: boolean; process: ProcessView }> {
+    this.#assertOpen();
+    return this.#processes.start(options);
+  }
+
+  /** The process with that id or key, with every step (state, attempts, result or error, and why it is not running); null when none. */
+  async getProcess(idOrKey: string): Promise<ProcessView | null> {
+    this.#assertOpen();
+    return this.#processes.get(idOrKey);
+  }
+
+  /** Lists processes, newest first (steps are not included; use getProcess). */
+  async listProcesses(options: { state?: ProcessView["state"]; name?: string; limit?: number; cursor?: string } = {}): Promise<{ processes: ProcessView[]; nextCursor: string | null }> {
+    this.#assertOpen();
+    return this.#processes.list(options);
+  }
+
+  /** Cancels a process: queued steps are cancelled and running ones aborted, on any node. */
+  async cancelProcess(idOrKey: string, options: ActorOptions = {}): Promise<ProcessView> {
+    this.#assertOpen();
+    return this.#processes.cancel(idOrKey, options.actor ?? null);
+  }
+
+  /** Holds a process: its steps that are not running are suspended until {@link Tasklane.resumeProcess}. */
+  async suspendProcess(idOrKey: string, options: ActorOptions = {}): Promise<ProcessView> {
+    this.#assertOpen();
+    return this.#processes.suspend(idOrKey, options.actor ?? null);
+  }
+
+  /** Releases a suspended process. */
+  async resumeProcess(idOrKey: string, options: ActorOptions = {}): Promise<ProcessView> {
+    this.#assertOpen();
+    return this.#processes.resume(idOrKey, options.actor ?? null);
+  }
+
+  /**
+   * Delivers an event to the task that waits for it (`ctx.waitForEvent`), or to the steps of a
+   * process (by id or key) that do. A task waiting for another event, or not waiting, is an
+   * {@link InvalidStateError}; nothing changes then.
+   *
+   * @returns the ids of the tasks it woke.
+   */
+  async sendEvent(taskOrProcessId: string, name: string, data?: unknown, options: ActorOptions = {}): Promise<string[]> {
+    this.#assertOpen();
+    return this.#processes.sendEvent(String(taskOrProcessId), name, data, options.actor ?? null);
   }
 
   /**

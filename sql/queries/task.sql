@@ -10,19 +10,21 @@ WITH input AS (
     $1::text[], $2::jsonb[], $3::integer[], $4::timestamptz[], $5::integer[], $6::integer[],
     $7::text[], $8::integer[], $9::integer[], $10::boolean[], $11::text[], $12::text[],
     $13::bigint[], $14::text[], $15::integer[], $16::integer[], $17::integer[], $18::integer[],
-    $19::text[]
+    $19::text[], $20::integer[], $21::text[], $22::boolean[]
   ) WITH ORDINALITY AS i(topic, payload, priority, run_at, delay_ms, max_attempts,
       backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags, key,
       process_id, step, start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms,
-      state, n)
+      state, pending_parents, on_failure, is_output, n)
 ), inserted AS (
   INSERT INTO {schema}.task (topic, state, payload, priority, run_at, max_attempts,
       backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags, key, process_id, step,
-      start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms, deadline_at)
+      start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms, deadline_at,
+      pending_parents, on_failure, is_output)
   SELECT topic, state, payload, priority, due, max_attempts,
          backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags::text[], key, process_id, step,
          start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms,
-         due + schedule_to_close_ms * interval '1 millisecond'
+         due + schedule_to_close_ms * interval '1 millisecond',
+         coalesce(pending_parents, 0), on_failure, coalesce(is_output, false)
     FROM (SELECT *, coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond') AS due FROM input) AS i
    ORDER BY n
   ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
@@ -75,7 +77,15 @@ UPDATE {schema}.task t
  WHERE t.id = picked.id
 RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
           t.process_id, t.step, t.lease_token, t.run_at, t.created_at, t.attempted_at,
-          t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at;
+          t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at, t.event,
+          -- A step's handler sees the process input and its parents' outcomes. CASE keeps the
+          -- subqueries off plain tasks.
+          CASE WHEN t.process_id IS NULL THEN NULL
+               ELSE (SELECT p.input FROM {schema}.process p WHERE p.id = t.process_id) END AS process_input,
+          CASE WHEN t.process_id IS NULL THEN NULL
+               ELSE (SELECT jsonb_object_agg(pt.step, jsonb_build_object('state', pt.state, 'result', pt.result, 'error', pt.error))
+                       FROM {schema}.task_edge e JOIN {schema}.task pt ON pt.id = e.parent_id
+                      WHERE e.child_id = t.id) END AS parents;
 
 -- name: TaskCompleteMany
 -- Completes a batch of attempts. Only rows still running under the presented token change;
@@ -267,13 +277,15 @@ WITH picked AS (
          max_attempts = greatest(t.max_attempts, t.attempt + 1)
     FROM picked
    WHERE t.id = picked.id AND t.state = $1
-  RETURNING t.id, t.topic
+  RETURNING t.id, t.topic, t.process_id
 ), events AS (
   INSERT INTO {schema}.task_event (task_id, kind, actor) SELECT id, 'RETRIED', $4 FROM retried
 ), woken AS (
   SELECT pg_notify('{schema}_ready', topic) FROM (SELECT DISTINCT topic FROM retried) AS t
 )
-SELECT count(*)::integer AS retried, (SELECT count(*) FROM woken) AS woken FROM retried;
+SELECT count(*)::integer AS retried, (SELECT count(*) FROM woken) AS woken,
+       array_agg(DISTINCT process_id) FILTER (WHERE process_id IS NOT NULL) AS processes
+  FROM retried;
 
 -- name: TaskMarkCompleted
 -- Operator "mark done" with a given result (NAV setferdig). A running attempt is aborted.

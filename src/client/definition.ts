@@ -24,7 +24,7 @@ export interface DefineOptions {
    * Called after every attempt of the topic ends, on the node that saw it end: the worker that
    * ran it, or the maintenance leader that found it crashed.
    */
-  onExit?: (task: RunningTask, outcome: ExitOutcome) => void | Promise<void>;
+  onExit?: (task: RunningTask, outcome: ExitOutcome) => unknown;
 }
 
 /** @internal */

@@ -21,6 +21,9 @@ export interface TaskInput {
   state?: TaskState;
   processId?: string;
   step?: string;
+  pendingParents?: number;
+  onFailure?: string;
+  isOutput?: boolean;
 }
 
 /** Validates one `enqueue` call's arguments into a {@link TaskInput}. */
@@ -56,7 +59,7 @@ function arrayLiteral(values: readonly string[]): string {
 
 /** Builds TaskInsertMany's column arrays, resolving each task's policy against its definition. */
 function insertParams(inputs: readonly TaskInput[], definitions: ReadonlyMap<string, Definition>): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 19 }, () => new Array(inputs.length));
+  const columns: unknown[][] = Array.from({ length: 22 }, () => new Array(inputs.length));
   inputs.forEach((input, i) => {
     const def = definitions.get(input.topic)?.options;
     const o = input.options;
@@ -82,6 +85,9 @@ function insertParams(inputs: readonly TaskInput[], definitions: ReadonlyMap<str
       timeouts.scheduleToStartMs ?? null,
       timeouts.scheduleToCloseMs ?? null,
       input.state ?? "ready",
+      input.pendingParents ?? 0,
+      input.onFailure ?? null,
+      input.isOutput ?? false,
     ];
     values.forEach((v, c) => (columns[c]![i] = v));
   });

@@ -1,6 +1,6 @@
 /**
  * The maintenance of one database: leader election plus the services only the leader runs
- * (rescuer, timeout enforcer, worker reaper).
+ * (rescuer, timeout enforcer, worker reaper, cron).
  *
  * @internal
  * @module
@@ -11,6 +11,8 @@ import { Rescuer } from "./rescuer.js";
 import { TimeoutEnforcer } from "./timeouts.js";
 import { WorkerReaper } from "./reaper.js";
 import type { PeriodicService } from "./service.js";
+import { CronService } from "../schedules/service.js";
+import type { Schedules } from "../schedules/schedules.js";
 
 /** Maintenance settings (the `maintenance` open option). */
 export interface MaintenanceConfig {
@@ -25,14 +27,15 @@ export interface MaintenanceConfig {
 /** @internal */
 export class Maintenance {
   readonly leadership: Leadership;
-  readonly services: { rescuer: Rescuer; timeouts: TimeoutEnforcer; reaper: WorkerReaper };
+  readonly services: { rescuer: Rescuer; timeouts: TimeoutEnforcer; reaper: WorkerReaper; cron: CronService };
   #started = false;
 
-  constructor(engine: Engine, config: MaintenanceConfig) {
+  constructor(engine: Engine, config: MaintenanceConfig, schedules: Schedules) {
     this.services = {
       rescuer: new Rescuer(engine, config.intervalMs),
       timeouts: new TimeoutEnforcer(engine, config.intervalMs),
       reaper: new WorkerReaper(engine, Math.max(config.intervalMs, 1_000), config.workerLostAfterMs),
+      cron: new CronService(engine, config.intervalMs, schedules),
     };
     this.leadership = new Leadership(engine, config.leaderTermMs, (leader) => {
       for (const s of this.#all()) {

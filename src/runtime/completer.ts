@@ -12,7 +12,7 @@
 import type { Engine } from "../tasklane.js";
 
 /** What became of a reported outcome. `stale`: the attempt no longer held its lease. */
-export type Written = "completed" | "failed" | "retrying" | "released" | "stale";
+export type Written = "completed" | "failed" | "retrying" | "released" | "waiting" | "stale";
 
 interface Pending<T> {
   readonly item: T;
@@ -22,6 +22,7 @@ interface Pending<T> {
 interface Completion { id: string; token: number; resultJson: string }
 interface Failure { id: string; token: number; errorJson: string; retryable: boolean; event: string | null }
 interface Release { id: string; token: number }
+interface Wait { id: string; token: number; name: string; timeoutMs: number | null }
 
 /** Largest batch one statement carries. */
 const MAX_BATCH = 2_000;
@@ -31,6 +32,7 @@ export class Completer {
   #completions: Pending<Completion>[] = [];
   #failures: Pending<Failure>[] = [];
   #releases: Pending<Release>[] = [];
+  #waits: Pending<Wait>[] = [];
   #flushing: Promise<void> | undefined;
   #scheduled = false;
   #retryDelayMs = 100;
@@ -58,6 +60,11 @@ export class Completer {
     return this.#add(this.#releases, { id, token });
   }
 
+  /** Parks an attempt that ended with `ctx.waitForEvent` as `waiting`. */
+  wait(id: string, token: number, name: string, timeoutMs: number | null): Promise<Written> {
+    return this.#add(this.#waits, { id, token, name, timeoutMs });
+  }
+
   /** Resolves when everything reported so far is written. */
   async drain(): Promise<void> {
     while (this.#flushing || this.#scheduled || this.#size() > 0) {
@@ -67,7 +74,7 @@ export class Completer {
   }
 
   #size(): number {
-    return this.#completions.length + this.#failures.length + this.#releases.length;
+    return this.#completions.length + this.#failures.length + this.#releases.length + this.#waits.length;
   }
 
   #add<T>(queue: Pending<T>[], item: T): Promise<Written> {
@@ -90,24 +97,31 @@ export class Completer {
   }
 
   async #flush(): Promise<void> {
-    const completions = this.#completions.splice(0, MAX_BATCH);
-    const failures = this.#failures.splice(0, MAX_BATCH);
-    const releases = this.#releases.splice(0, MAX_BATCH);
-    try {
-      await Promise.all([this.#writeCompletions(completions), this.#writeFailures(failures), this.#writeReleases(releases)]);
+    const batches = [
+      { queue: this.#completions, write: (b: Pending<Completion>[]) => this.#writeCompletions(b) },
+      { queue: this.#failures, write: (b: Pending<Failure>[]) => this.#writeFailures(b) },
+      { queue: this.#releases, write: (b: Pending<Release>[]) => this.#writeReleases(b) },
+      { queue: this.#waits, write: (b: Pending<Wait>[]) => this.#writeWaits(b) },
+    ] as const;
+    const taken = batches.map((b) => (b.queue as Pending<unknown>[]).splice(0, MAX_BATCH));
+    const results = await Promise.allSettled(batches.map((b, i) => (b.write as (x: Pending<unknown>[]) => Promise<void>)(taken[i]!)));
+    const failed = results.findIndex((r) => r.status === "rejected");
+    if (failed === -1) {
       this.#retryDelayMs = 100;
-    } catch (err) {
-      // The database is unreachable (restart, network). Nothing is lost: the outcomes go back to
-      // the front of the queue and are written when it returns. Leases may expire meanwhile; then
-      // the writes come back stale and the rescued tasks run again, which is the at-least-once
-      // contract.
-      this.engine.logger.warn({ err, retryInMs: this.#retryDelayMs }, "writing task outcomes failed; retrying");
-      this.#completions.unshift(...completions);
-      this.#failures.unshift(...failures);
-      this.#releases.unshift(...releases);
-      await new Promise((r) => setTimeout(r, this.#retryDelayMs));
-      this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, 5_000);
+      return;
     }
+    // The database is unreachable (restart, network). Nothing is lost: the outcomes whose write
+    // failed go back to the front of their queue and are written when it returns (only those:
+    // re-sending a written batch would come back "stale"). Leases may expire meanwhile; then the
+    // writes come back stale and the rescued tasks run again, which is the at-least-once contract.
+    const err = (results[failed] as PromiseRejectedResult).reason;
+    this.engine.logger.warn({ err, retryInMs: this.#retryDelayMs }, "writing task outcomes failed; retrying");
+    this.engine.events.emit("worker:error", err, this.workerId);
+    results.forEach((r, i) => {
+      if (r.status === "rejected") (batches[i]!.queue as Pending<unknown>[]).unshift(...taken[i]!);
+    });
+    await new Promise((r) => setTimeout(r, this.#retryDelayMs));
+    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, 5_000);
   }
 
   async #writeCompletions(batch: Pending<Completion>[]): Promise<void> {
@@ -148,6 +162,19 @@ export class Completer {
     ]);
     const accepted = new Set(rows.map((r) => String(r.id)));
     await this.#settle(batch, (p) => (accepted.has(p.item.id) ? "released" : "stale"), "released");
+  }
+
+  async #writeWaits(batch: Pending<Wait>[]): Promise<void> {
+    if (batch.length === 0) return;
+    const { driver, queries } = this.engine;
+    const rows = await driver.query<{ id: string | number }>(queries.get("TaskWaitMany"), [
+      batch.map((p) => p.item.id),
+      batch.map((p) => p.item.token),
+      batch.map((p) => p.item.name),
+      batch.map((p) => p.item.timeoutMs),
+    ]);
+    const accepted = new Set(rows.map((r) => String(r.id)));
+    await this.#settle(batch, (p) => (accepted.has(p.item.id) ? "waiting" : "stale"), "waiting");
   }
 
   /** Resolves every pending outcome and records the stale ones (rare: no cost on the hot path). */

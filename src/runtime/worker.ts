@@ -21,8 +21,8 @@ import { hostname } from "node:os";
 import type { Engine } from "../tasklane.js";
 import { Completer, type Written } from "./completer.js";
 import { Attempt, type AbortCause, type TimeoutEvent } from "./attempt.js";
-import { BusinessError, FatalError, LeaseLostError } from "../errors.js";
-import { errorRecord, runningTaskFromRow, safeJson, type ExitOutcome, type TaskContext } from "../task.js";
+import { BusinessError, FatalError, LeaseLostError, ValidationError } from "../errors.js";
+import { errorRecord, runningTaskFromRow, safeJson, WaitForEvent, type ExitOutcome, type TaskContext, type TaskError } from "../task.js";
 
 /** Resolved worker options. */
 export interface WorkerConfig {
@@ -180,17 +180,16 @@ export class Worker {
     const definition = this.#engine.definitions.get(task.topic)!;
     const attempt = new Attempt(task, Number(row.lease_token), definition, row, (event) => this.#timedOut(attempt, event));
     this.#active.set(task.id, attempt);
-    const ctx: TaskContext = {
-      signal: attempt.signal,
-      heartbeat: (progress) => this.#heartbeat(attempt, progress),
-      log: this.#engine.logger,
-    };
+    const ctx = this.#context(attempt, row);
     const events = this.#engine.events;
     events.emit("task:started", task, this.id);
     new Promise((resolve) => resolve(definition.handler(task, ctx)))
       .then(
         (result) => {
           if (!attempt.settle()) return;
+          if (result instanceof WaitForEvent) {
+            return this.#completer.wait(task.id, attempt.token, result.name, result.timeoutMs).then((w) => this.#exit(attempt, w));
+          }
           const json = safeJson(result ?? null);
           if (json === undefined) return this.#fail(attempt, new FatalError("the handler's result is not JSON-serialisable"), false);
           return this.#completer.complete(task.id, attempt.token, json).then((written) => {
@@ -205,6 +204,35 @@ export class Worker {
         },
       )
       .finally(() => this.#finished(attempt));
+  }
+
+  /** The handler's context: signal, heartbeat, and for process steps their input and parents. */
+  #context(attempt: Attempt, row: Record<string, unknown>): TaskContext {
+    const parents: Record<string, unknown> = {};
+    const failedParents: Record<string, TaskError> = {};
+    const outcomes = (row.parents ?? {}) as Record<string, { state: string; result: unknown; error: TaskError | null }>;
+    for (const [step, o] of Object.entries(outcomes)) {
+      if (o.state === "completed") parents[step] = o.result;
+      else if (o.error) failedParents[step] = o.error;
+    }
+    const ctx: TaskContext = {
+      signal: attempt.signal,
+      heartbeat: (progress) => this.#heartbeat(attempt, progress),
+      log: this.#engine.logger,
+      parents,
+      failedParents,
+      waitForEvent(name, options = {}) {
+        if (typeof name !== "string" || name.trim() === "") throw new ValidationError("waitForEvent: the event name must be a non-empty string", { field: "name" });
+        const timeoutMs = options.timeoutMs ?? null;
+        if (timeoutMs !== null && !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs < 2 ** 31)) {
+          throw new ValidationError("waitForEvent: timeoutMs must be a positive integer of milliseconds", { field: "timeoutMs" });
+        }
+        return new WaitForEvent(name, timeoutMs);
+      },
+    };
+    if (row.process_id != null) ctx.input = row.process_input ?? null;
+    if (row.event != null) ctx.event = row.event as { name: string; data: unknown };
+    return ctx;
   }
 
   /** Writes a failed attempt, then tells listeners and the topic's onExit hook. */

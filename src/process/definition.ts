@@ -1,0 +1,180 @@
+/**
+ * Process definitions: steps with dependencies, the `sequence` / `parallel` shorthand, and the
+ * validation that keeps a bad definition from writing anything.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { parseOptions, retryPolicySchema, tagsSchema, timeoutsSchema, topicSchema, type RetryPolicy, type Timeouts } from "../config.js";
+import { ValidationError } from "../errors.js";
+import { safeJson } from "../task.js";
+
+/** What a step's permanent failure does to the rest of its process. */
+export type OnFailure = "fail-process" | "continue" | "skip-dependents";
+
+/** One step of a process: a task of `topic` that runs when the steps it depends on are done. */
+export interface StepDefinition {
+  /** Unique within the process. */
+  name: string;
+  topic: string;
+  /** Names of the steps that must finish first. */
+  dependsOn?: string[];
+  /** The step task's payload (its handler also sees the process input as `ctx.input`). */
+  payload?: unknown;
+  retry?: RetryPolicy;
+  timeouts?: Timeouts;
+  tags?: string[];
+  priority?: number;
+  /**
+   * - `fail-process` (default): dependents never run, queued steps are cancelled, running ones
+   *   aborted, and the process fails.
+   * - `continue`: dependents run anyway and see the failure in `ctx.parents`.
+   * - `skip-dependents`: only the branch below this step stops.
+   */
+  onFailure?: OnFailure;
+  /** This step's result is (part of) the process output. Default: the results of the final steps. */
+  output?: boolean;
+}
+
+/** A group built by {@link sequence} or {@link parallel}. */
+export interface StepGroup {
+  readonly kind: "sequence" | "parallel";
+  readonly items: readonly (StepDefinition | StepGroup)[];
+}
+
+/**
+ * Steps that run one after another: each waits for the whole previous item (NAV-style groups).
+ *
+ * @example
+ * steps: sequence(reserve, parallel(charge, notify, log), ship)
+ */
+export function sequence(...items: (StepDefinition | StepGroup)[]): StepGroup {
+  return { kind: "sequence", items };
+}
+
+/** Steps (or groups) that run side by side. */
+export function parallel(...items: (StepDefinition | StepGroup)[]): StepGroup {
+  return { kind: "parallel", items };
+}
+
+const stepSchema = z.strictObject({
+  name: z.string().trim().min(1, "a step needs a name").max(200),
+  topic: topicSchema,
+  dependsOn: z.array(z.string()).optional(),
+  payload: z.unknown().optional(),
+  retry: retryPolicySchema.optional(),
+  timeouts: timeoutsSchema.optional(),
+  tags: tagsSchema.optional(),
+  priority: z.number().int().min(-2_147_483_647).max(2_147_483_647).optional(),
+  onFailure: z.enum(["fail-process", "continue", "skip-dependents"]).optional(),
+  output: z.boolean().optional(),
+});
+
+/** Options of {@link Tasklane.startProcess}. */
+export interface StartProcessOptions {
+  /** The caller's id for the process (customId): a second start with it is idempotent. */
+  key?: string;
+  name: string;
+  input?: unknown;
+  steps: StepDefinition[] | StepGroup;
+  /** The whole process must finish within this many ms (PROCESS_START_TO_END_TIMEOUT). */
+  deadlineMs?: number;
+}
+
+const startSchema = z.strictObject({
+  key: z.string().min(1).max(255).optional(),
+  name: z.string().trim().min(1, "a process needs a name").max(200),
+  input: z.unknown().optional(),
+  steps: z.unknown(),
+  deadlineMs: z.number().int().min(1).max(2_147_483_647).optional(),
+});
+
+/** A validated step with its dependencies resolved. */
+export type NormalStep = z.infer<typeof stepSchema> & { dependsOn: string[] };
+
+/** A validated process definition. */
+export interface NormalProcess {
+  key: string | undefined;
+  name: string;
+  inputJson: string;
+  steps: NormalStep[];
+  deadlineMs: number | undefined;
+  /** Hash of everything that makes two starts "the same process". */
+  hash: string;
+}
+
+function isGroup(value: unknown): value is StepGroup {
+  return typeof value === "object" && value !== null && "kind" in value && "items" in value;
+}
+
+/** Flattens groups into steps; every step of an item depends on the tails of the previous item. */
+function flatten(item: StepDefinition | StepGroup, after: string[], out: StepDefinition[]): string[] {
+  if (!isGroup(item)) {
+    out.push({ ...item, dependsOn: [...new Set([...(item.dependsOn ?? []), ...after])] });
+    return [item.name];
+  }
+  if (item.items.length === 0) throw new ValidationError(`an empty ${item.kind}() group has no steps`, { field: "steps" });
+  if (item.kind === "parallel") return item.items.flatMap((child) => flatten(child, after, out));
+  let tails = after;
+  for (const child of item.items) tails = flatten(child, tails, out);
+  return tails;
+}
+
+/** Validates a definition: names unique, dependencies known, no cycle, at least one step. */
+export function normalizeProcess(options: unknown): NormalProcess {
+  const parsed = parseOptions(startSchema, options, "process definition");
+  const raw: StepDefinition[] = [];
+  if (isGroup(parsed.steps)) flatten(parsed.steps, [], raw);
+  else if (Array.isArray(parsed.steps)) raw.push(...(parsed.steps as StepDefinition[]));
+  else throw new ValidationError("invalid process definition: steps must be an array of steps or a sequence()/parallel() group", { field: "steps" });
+  if (raw.length === 0) throw new ValidationError("invalid process definition: a process needs at least one step", { field: "steps" });
+
+  const steps = raw.map((step, i) => {
+    const s = parseOptions(stepSchema, step, `step ${i}${typeof step?.name === "string" ? ` ("${step.name}")` : ""}`);
+    if (s.payload !== undefined && safeJson(s.payload) === undefined) {
+      throw new ValidationError(`step "${s.name}": payload is not JSON-serialisable`, { field: `steps.${i}.payload` });
+    }
+    return { ...s, dependsOn: [...new Set(s.dependsOn ?? [])] };
+  });
+  const names = new Set<string>();
+  for (const s of steps) {
+    if (names.has(s.name)) throw new ValidationError(`invalid process definition: two steps are named "${s.name}"`, { field: "steps", step: s.name });
+    names.add(s.name);
+  }
+  for (const s of steps) {
+    for (const d of s.dependsOn) {
+      if (!names.has(d)) throw new ValidationError(`step "${s.name}" depends on "${d}", which is not a step of this process`, { field: "steps", step: s.name });
+      if (d === s.name) throw new ValidationError(`step "${s.name}" depends on itself`, { field: "steps", step: s.name });
+    }
+  }
+  assertAcyclic(steps);
+  const inputJson = parsed.input === undefined ? "null" : safeJson(parsed.input);
+  if (inputJson === undefined) throw new ValidationError("process input is not JSON-serialisable", { field: "input" });
+  const hash = createHash("sha256")
+    .update(JSON.stringify({ name: parsed.name, input: JSON.parse(inputJson), steps, deadlineMs: parsed.deadlineMs ?? null }))
+    .digest("hex");
+  return { key: parsed.key, name: parsed.name, inputJson, steps, deadlineMs: parsed.deadlineMs, hash };
+}
+
+/** Kahn's algorithm: a step left over has a cycle through it. */
+function assertAcyclic(steps: NormalStep[]): void {
+  const indegree = new Map(steps.map((s) => [s.name, s.dependsOn.length]));
+  const children = new Map<string, string[]>();
+  for (const s of steps) for (const d of s.dependsOn) children.set(d, [...(children.get(d) ?? []), s.name]);
+  const ready = steps.filter((s) => s.dependsOn.length === 0).map((s) => s.name);
+  let seen = 0;
+  while (ready.length) {
+    const name = ready.pop()!;
+    seen++;
+    for (const c of children.get(name) ?? []) {
+      const left = indegree.get(c)! - 1;
+      indegree.set(c, left);
+      if (left === 0) ready.push(c);
+    }
+  }
+  if (seen < steps.length) {
+    const cycle = [...indegree].filter(([, n]) => n > 0).map(([name]) => name);
+    throw new ValidationError(`invalid process definition: the dependencies form a cycle through ${cycle.map((c) => `"${c}"`).join(", ")}`, { field: "steps", steps: cycle });
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Processes: atomic idempotent start, the whole picture of one process, and operator control.
+ * Steps advance in the database (trigger `steps_finished`), never here.
+ *
+ * @internal
+ * @module
+ */
+import type { Engine } from "../tasklane.js";
+import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from "../errors.js";
+import { insertTasks, type TaskInput } from "../client/enqueue.js";
+import { safeJson } from "../task.js";
+import { normalizeProcess } from "./definition.js";
+import { processFromRows, type ProcessView } from "./view.js";
+
+type Row = Record<string, unknown>;
+
+/** @internal */
+export class Processes {
+  constructor(private readonly engine: Engine) {}
+
+  /** Starts a process; with a key that exists, returns the existing one (same definition) or throws ConflictError. */
+  async start(options: unknown): Promise<{ created: boolean; process: ProcessView }> {
+    const def = normalizeProcess(options);
+    const { driver, queries, definitions } = this.engine;
+    const createdId = await driver.transaction(async (tx) => {
+      const [row] = await tx.query<Row>(queries.get("ProcessInsert"), [
+        def.key ?? null, def.name, def.inputJson, JSON.stringify({ steps: def.steps }), def.hash, def.deadlineMs ?? null,
+      ]);
+      if (!row) return null;
+      const processId = String(row.id);
+      const inputs: TaskInput[] = def.steps.map((s) => ({
+        topic: s.topic,
+        payloadJson: s.payload === undefined ? "null" : safeJson(s.payload)!,
+        options: {
+          ...(s.priority !== undefined && { priority: s.priority }),
+          ...(s.tags && { tags: s.tags }),
+          ...(s.retry && { retry: s.retry }),
+          ...(s.timeouts && { timeouts: s.timeouts }),
+        },
+        state: s.dependsOn.length ? "pending" : "ready",
+        processId,
+        step: s.name,
+        pendingParents: s.dependsOn.length,
+        onFailure: s.onFailure ?? "fail-process",
+        isOutput: s.output ?? false,
+      }));
+      const tasks = await insertTasks(tx, queries, inputs, definitions);
+      const idOf = new Map(def.steps.map((s, i) => [s.name, tasks[i]!.id]));
+      const parents: string[] = [];
+      const children: string[] = [];
+      for (const s of def.steps) {
+        for (const d of s.dependsOn) {
+          parents.push(idOf.get(d)!);
+          children.push(idOf.get(s.name)!);
+        }
+      }
+      if (parents.length) await tx.query(queries.get("EdgeInsertMany"), [parents, children]);
+      return processId;
+    });
+    if (createdId) return { created: true, process: (await this.get(createdId))! };
+    // The key exists (maybe started a moment ago by a concurrent call that we waited for).
+    const [existing] = await driver.query<Row>(queries.get("ProcessGetByKey"), [def.key]);
+    if (!existing) throw new ConflictError(`process key "${def.key}" was taken and released while starting; start again`, { key: def.key });
+    if (existing.definition_hash !== def.hash) {
+      throw new ConflictError(
+        `a process with key "${def.key}" exists with another definition (name, input, steps or deadline differ); use another key`,
+        { key: def.key, processId: String(existing.id) },
+      );
+    }
+    return { created: false, process: (await this.get(String(existing.id)))! };
+  }
+
+  /** The process with that id (or key), with every step and why it is not running; null when none. */
+  async get(idOrKey: string): Promise<ProcessView | null> {
+    const row = await this.#find(idOrKey);
+    if (!row) return null;
+    const { driver, queries } = this.engine;
+    const [steps, edges, events] = await Promise.all([
+      driver.query<Row>(queries.get("ProcessSteps"), [row.id]),
+      driver.query<Row>(queries.get("ProcessEdges"), [row.id]),
+      driver.query<Row>(queries.get("ProcessStepEvents"), [row.id]),
+    ]);
+    return processFromRows(row, steps, edges, events);
+  }
+
+  /** Lists processes, newest first, keyset-paginated. */
+  async list(options: { state?: string; name?: string; limit?: number; cursor?: string }): Promise<{ processes: ProcessView[]; nextCursor: string | null }> {
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError("listProcesses: limit must be an integer from 1 to 1000", { field: "limit" });
+    const after = options.cursor === undefined ? null : Buffer.from(options.cursor, "base64url").toString();
+    if (after !== null && !/^\d{1,19}$/.test(after)) throw new ValidationError("listProcesses: cursor is not one this API returned", { field: "cursor" });
+    const rows = await this.engine.driver.query<Row>(this.engine.queries.get("ProcessList"), [options.state ?? null, options.name ?? null, after, limit + 1]);
+    const page = rows.slice(0, limit);
+    const processes = page.map((r) => processFromRows(r, [], [], []));
+    return { processes, nextCursor: rows.length > limit ? Buffer.from(String(page[page.length - 1]!.id)).toString("base64url") : null };
+  }
+
+  /** Cancels a running or suspended process: queued steps cancelled, running ones aborted on their node. */
+  async cancel(idOrKey: string, actor: string | null): Promise<ProcessView> {
+    return this.#transition(idOrKey, "cancelled", ["running", "suspended"], actor, async (tx, id) => {
+      await tx.query(this.engine.queries.get("ProcessCancelSteps"), [[id], "PROCESS_CANCELLED", "the process was cancelled"]);
+    });
+  }
+
+  /** Holds a running process: steps not yet running are suspended; running ones finish. */
+  async suspend(idOrKey: string, actor: string | null): Promise<ProcessView> {
+    return this.#transition(idOrKey, "suspended", ["running"], actor, async (tx, id) => {
+      await tx.query(this.engine.queries.get("ProcessSuspendSteps"), [id, actor]);
+    });
+  }
+
+  /** Releases a suspended process. */
+  async resume(idOrKey: string, actor: string | null): Promise<ProcessView> {
+    return this.#transition(idOrKey, "running", ["suspended"], actor, async (tx, id) => {
+      await tx.query(this.engine.queries.get("ProcessResumeSteps"), [id, actor]);
+      await tx.query(this.engine.queries.get("ProcessCompleteIfDone"), [id]);
+    });
+  }
+
+  /**
+   * Delivers event `name` to the task `id`, or to the steps of process `id`, that wait for it.
+   *
+   * @returns the ids of the tasks it woke.
+   */
+  async sendEvent(id: string, name: string, data: unknown, actor: string | null): Promise<string[]> {
+    if (typeof name !== "string" || name.trim() === "") throw new ValidationError("sendEvent: the event name must be a non-empty string", { field: "name" });
+    const json = data === undefined ? "null" : safeJson(data);
+    if (json === undefined) throw new ValidationError("sendEvent: data is not JSON-serialisable", { field: "data" });
+    const target = (await this.#find(id))?.id ?? (/^\d{1,19}$/.test(id) ? id : null);
+    if (target === null) throw new NotFoundError(`no task or process ${id}`, { id });
+    const { driver, queries } = this.engine;
+    const woken = await driver.query<Row>(queries.get("TaskSendEvent"), [target, name, json, actor]);
+    if (woken.length) return woken.map((r) => String(r.id));
+    const waiting = await driver.query<Row>(queries.get("TaskWaiting"), [target]);
+    if (waiting.length) {
+      const names = [...new Set(waiting.map((w) => `"${w.wait_event}"`))].join(", ");
+      throw new InvalidStateError(`${id} waits for event ${names}, not "${name}"`, { id, event: name, waitingFor: waiting.map((w) => w.wait_event) });
+    }
+    const [task] = await driver.query<Row>(queries.get("TaskGet"), [target]);
+    if (!task && !(await this.#find(id))) throw new NotFoundError(`no task or process ${id}`, { id });
+    throw new InvalidStateError(`${id} is not waiting for an event${task ? ` (task state: ${task.state})` : ""}`, { id, event: name });
+  }
+
+  /** After an operator retried one of its steps: the finished process runs again from there. */
+  async reopen(processId: string, db = this.engine.driver): Promise<void> {
+    await db.query(this.engine.queries.get("ProcessReopen"), [processId]);
+  }
+
+  async #transition(
+    idOrKey: string,
+    to: string,
+    from: string[],
+    actor: string | null,
+    steps: (tx: import("../db/driver.js").Executor, id: string) => Promise<void>,
+  ): Promise<ProcessView> {
+    const row = await this.#find(idOrKey);
+    if (!row) throw new NotFoundError(`no process ${idOrKey}`, { id: idOrKey });
+    const id = String(row.id);
+    const { driver, queries } = this.engine;
+    const changed = await driver.transaction(async (tx) => {
+      const [updated] = await tx.query<Row>(queries.get("ProcessSetState"), [id, to, from]);
+      if (!updated) return false;
+      await steps(tx, id);
+      await tx.query(queries.get("ProcessEvent"), [id, `PROCESS_${to.toUpperCase()}`, actor, null]);
+      return true;
+    });
+    if (!changed) {
+      const current = await this.#find(id);
+      throw new InvalidStateError(`cannot make process ${id} ${to}: it is ${current?.state}`, { id, state: current?.state });
+    }
+    return (await this.get(id))!;
+  }
+
+  async #find(idOrKey: string): Promise<Row | undefined> {
+    if (typeof idOrKey !== "string" && typeof idOrKey !== "number") return undefined;
+    const text = String(idOrKey);
+    const { driver, queries } = this.engine;
+    if (/^[1-9]\d{0,18}$/.test(text) && BigInt(text) < 2n ** 63n) {
+      const [byId] = await driver.query<Row>(queries.get("ProcessGet"), [text]);
+      if (byId) return byId;
+    }
+    const [byKey] = await driver.query<Row>(queries.get("ProcessGetByKey"), [text]);
+    return byKey;
+  }
+}
