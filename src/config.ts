@@ -9,6 +9,36 @@ import { ValidationError } from "./errors.js";
 import { isPglite } from "./db/pglite-driver.js";
 import type { PGlite } from "@electric-sql/pglite";
 
+/**
+ * PostgreSQL text and jsonb cannot hold NUL, and jsonb rejects unpaired UTF-16 surrogates: such
+ * strings would fail in the database (or, in a key, come back changed). They are refused here.
+ */
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when PostgreSQL can store the string as it is. */
+export function storableText(value: string): boolean {
+  return !BAD_TEXT.test(value);
+}
+
+/** A string zod schema that also refuses what PostgreSQL cannot store. */
+const text = () => z.string().refine(storableText, "must not contain NUL characters or unpaired surrogates");
+
+/**
+ * Throws a {@link ValidationError} when a JSON value holds a string (or key) PostgreSQL cannot
+ * store. `json` is the value's JSON text: JSON.stringify escapes exactly those characters as
+ * `\u…`, so values without that sequence need no walk.
+ */
+export function assertStorableJson(value: unknown, json: string, field: string): void {
+  if (!json.includes("\\u")) return;
+  const walk = (v: unknown): boolean => {
+    if (typeof v === "string") return storableText(v);
+    if (Array.isArray(v)) return v.every(walk);
+    if (v && typeof v === "object") return Object.entries(v).every(([k, x]) => storableText(k) && walk(x));
+    return true;
+  };
+  if (!walk(value)) throw new ValidationError(`${field} contains a NUL character or an unpaired surrogate, which PostgreSQL cannot store`, { field });
+}
+
 /** Largest 32-bit signed integer: priorities and millisecond settings are stored as `integer`. */
 const INT32_MAX = 2_147_483_647;
 
@@ -64,9 +94,10 @@ const topicSchema = z
   .string({ error: "topic must be a string" })
   .trim()
   .min(1, "topic must not be empty")
-  .max(200, "topic must be at most 200 characters");
+  .max(200, "topic must be at most 200 characters")
+  .refine(storableText, "topic must not contain NUL characters or unpaired surrogates");
 
-const tagsSchema = z.array(z.string().trim().min(1).max(100)).max(20);
+const tagsSchema = z.array(text().trim().min(1).max(100)).max(20);
 
 /** A caller's database client for `enqueue(…, { tx })`: anything with `query(text, values)`. */
 const clientSchema = z.custom<{ query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> }>(
@@ -77,9 +108,12 @@ const clientSchema = z.custom<{ query(text: string, values?: unknown[]): Promise
 /** Options of `enqueue` (and of each item of `enqueueMany`). */
 export const enqueueOptionsSchema = z.strictObject({
   priority: z.number().int().min(-INT32_MAX).max(INT32_MAX).optional(),
-  runAt: z.date().optional(),
+  runAt: z
+    .date()
+    .refine((d) => Number.isNaN(d.getTime()) || (d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999), "runAt must be between 1970 and 9999")
+    .optional(),
   delayMs: ms("delayMs").optional(),
-  key: z.string().min(1).max(255).optional(),
+  key: text().min(1).max(255).optional(),
   tags: tagsSchema.optional(),
   retry: retryPolicySchema.optional(),
   timeouts: timeoutsSchema.optional(),
@@ -137,7 +171,7 @@ export const openOptionsSchema = z.strictObject({
 });
 
 /** Topic names: exported for the HTTP layer, which validates before it calls the library. */
-export { topicSchema, tagsSchema };
+export { topicSchema, tagsSchema, text as storableString };
 
 /**
  * Parses `input` with `schema` or throws a {@link ValidationError} that lists every problem with

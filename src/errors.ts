@@ -17,8 +17,7 @@ export type ErrorCode =
   | "FATAL"
   | "BUSINESS"
   | "CLOSED"
-  | "MIGRATION"
-  | "DATABASE";
+  | "MIGRATION";
 
 /** Base class of every error Tasklane throws on purpose. */
 export class TasklaneError extends Error {
@@ -118,7 +117,10 @@ export class ClosedError extends TasklaneError {
   }
 }
 
-/** The database schema could not be migrated or is newer than this version understands. */
+/**
+ * The database schema could not be migrated, or (with `{ migrate: false }`) lacks migrations
+ * this release needs.
+ */
 export class MigrationError extends TasklaneError {
   constructor(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
     super("MIGRATION", message, details, options);

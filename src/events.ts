@@ -15,8 +15,11 @@ export interface TasklaneEvents {
   "task:completed": [task: RunningTask, result: unknown];
   /** An attempt's failure was written; `retrying` tells whether another attempt is scheduled. */
   "task:failed": [task: RunningTask, error: TaskError, retrying: boolean];
-  /** An attempt lost its lease (cancelled, marked done, rescued after a freeze); its result is dropped. */
-  "lease:lost": [task: RunningTask, reason: "cancelled" | "lease_lost"];
+  /**
+   * An attempt ended from outside its handler (cancelled, marked completed by an operator, past
+   * its deadline) or lost its lease (rescued after a freeze): its result is dropped.
+   */
+  "lease:lost": [task: RunningTask, reason: "cancelled" | "completed" | "deadline" | "lease_lost"];
   /** A worker hit a database error it will retry (claiming, writing outcomes, renewing leases). */
   "worker:error": [error: unknown, workerId: string];
 }

@@ -12,6 +12,11 @@ export { sequence, parallel } from "./process/definition.js";
 export type { StartProcessOptions, StepDefinition, StepGroup, OnFailure } from "./process/definition.js";
 export type { ProcessView, ProcessState, StepView } from "./process/view.js";
 export type { DefineOptions } from "./client/definition.js";
+export { scheduledRun, defaultCheckinMarginMs } from "./schedules/index.js";
+export type {
+  ScheduleOptions, SchedulePatch, ScheduleOverlap, Schedule, ScheduleRun, ScheduleEvent, ScheduleInfo, ScheduleDetails,
+  ScheduleSyncResult, ScheduleReadOptions,
+} from "./schedules/index.js";
 export type { EnqueueOptions, RetryPolicy, Timeouts, WorkerOptions } from "./config.js";
 export { defaultRetry } from "./config.js";
 export type {

@@ -21,6 +21,10 @@ import { TasklaneEmitter, type TasklaneEvents } from "./events.js";
 import { Processes } from "./process/processes.js";
 import type { StartProcessOptions } from "./process/definition.js";
 import type { ProcessView } from "./process/view.js";
+import {
+  Schedules, type Schedule, type ScheduleDetails, type ScheduleInfo, type ScheduleOptions, type SchedulePatch, type ScheduleReadOptions,
+  type ScheduleSyncResult,
+} from "./schedules/index.js";
 import { safeJson, taskFromRow, taskStates, type EnqueuedTask, type Task, type TaskAttempt, type TaskEvent, type TaskHandler, type TaskState } from "./task.js";
 
 /** Options of {@link Tasklane.open}. */
@@ -123,12 +127,14 @@ export class Tasklane {
   readonly #maxPayloadBytes: number;
   readonly #maintenance: Maintenance | undefined;
   readonly #processes: Processes;
+  readonly #schedules: Schedules;
   #closed = false;
 
   private constructor(engine: Omit<Engine, "definitions">, maxPayloadBytes: number, maintenance: MaintenanceConfig | false) {
     this.#engine = { ...engine, definitions: this.#definitions };
     this.#maxPayloadBytes = maxPayloadBytes;
-    this.#maintenance = maintenance ? new Maintenance(this.#engine, maintenance) : undefined;
+    this.#schedules = new Schedules(this.#engine, maxPayloadBytes);
+    this.#maintenance = maintenance ? new Maintenance(this.#engine, maintenance, this.#schedules) : undefined;
     this.#processes = new Processes(this.#engine);
   }
 
@@ -251,6 +257,7 @@ export class Tasklane {
   async getTaskHistory(id: string): Promise<{ attempts: TaskAttempt[]; events: TaskEvent[] }> {
     this.#assertOpen();
     const taskId = this.#requireId(id);
+    if (!(await this.getTask(taskId))) throw new NotFoundError(`no task with id ${taskId}`, { id: taskId });
     const [attempts, events] = await Promise.all([
       this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("TaskAttempts"), [taskId]),
       this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("TaskEvents"), [taskId]),
@@ -412,6 +419,73 @@ export class Tasklane {
   }
 
   /**
+   * Declares a cron schedule: each tick enqueues one `topic` task with `payload`, exactly once
+   * across every node. Validated at once (a bad `cron` or `timezone` is a
+   * {@link ValidationError} naming the field); written to the database when maintenance starts
+   * (a worker's start) or by {@link Tasklane.syncSchedules}. See docs/schedules.md.
+   *
+   * @example
+   * tl.schedule("nightly-report", { cron: "0 3 * * *", timezone: "Europe/Oslo", topic: "report.build",
+   *   payload: {}, checkinMarginMs: 60_000, maxRuntimeMs: 3_600_000, overlap: "skip", tags: ["main"] });
+   */
+  schedule(name: string, options: ScheduleOptions): void {
+    this.#assertOpen();
+    this.#schedules.declare(name, options);
+  }
+
+  /**
+   * Writes the schedules declared with {@link Tasklane.schedule}: new ones are created, changed
+   * ones updated (a changed expression recomputes the next run), and code schedules this
+   * instance no longer declares are deleted with their runs that have not started.
+   */
+  async syncSchedules(): Promise<ScheduleSyncResult> {
+    this.#assertOpen();
+    return this.#schedules.sync();
+  }
+
+  /** Creates a schedule at runtime (origin `api`); an existing name is a {@link ConflictError}. */
+  async createSchedule(name: string, options: ScheduleOptions, actor: ActorOptions = {}): Promise<Schedule> {
+    this.#assertOpen();
+    return this.#schedules.create(name, options, actor.actor ?? null);
+  }
+
+  /** Changes some options of a schedule; `null` clears an optional limit. */
+  async updateSchedule(name: string, patch: SchedulePatch, options: ActorOptions = {}): Promise<Schedule> {
+    this.#assertOpen();
+    return this.#schedules.update(name, patch, options.actor ?? null);
+  }
+
+  /** Stops a schedule's ticks until {@link Tasklane.resumeSchedule}; unfinished runs go on. */
+  async pauseSchedule(name: string, options: ActorOptions = {}): Promise<Schedule> {
+    this.#assertOpen();
+    return this.#schedules.pause(name, options.actor ?? null);
+  }
+
+  /** Enables a paused or disabled schedule from its next tick after now, with its failure count reset. */
+  async resumeSchedule(name: string, options: ActorOptions = {}): Promise<Schedule> {
+    this.#assertOpen();
+    return this.#schedules.resume(name, options.actor ?? null);
+  }
+
+  /** Deletes a schedule; its runs that have not started are cancelled, running ones finish. */
+  async deleteSchedule(name: string, options: ActorOptions = {}): Promise<{ cancelledRuns: string[] }> {
+    this.#assertOpen();
+    return this.#schedules.delete(name, options.actor ?? null);
+  }
+
+  /** A schedule with its next ticks, latest runs and latest events; null when none. */
+  async getSchedule(name: string, options: ScheduleReadOptions & { events?: number } = {}): Promise<ScheduleDetails | null> {
+    this.#assertOpen();
+    return this.#schedules.get(name, options);
+  }
+
+  /** Every schedule, by name, with its next ticks and latest runs. */
+  async listSchedules(options: ScheduleReadOptions = {}): Promise<ScheduleInfo[]> {
+    this.#assertOpen();
+    return this.#schedules.list(options);
+  }
+
+  /**
    * Creates a worker that runs this instance's handlers. Call `start()` on it.
    *
    * @example
@@ -440,16 +514,19 @@ export class Tasklane {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#workers].map((w) => w.stop({ graceMs: options.graceMs ?? 5_000 })));
+    await this.#schedules.idle();
     await this.#maintenance?.stop();
     await this.#engine.driver.close();
   }
 
   /**
    * Joins the maintenance leader election (a worker's start and `tasklane serve` do it): the
-   * elected node rescues expired leases, enforces deadlines and keeps the workers registry.
+   * elected node rescues expired leases, enforces deadlines, keeps the workers registry and
+   * fires cron schedules. The first call also syncs the schedules declared on this instance.
    */
   startMaintenance(): void {
     this.#assertOpen();
+    this.#schedules.startSync();
     this.#maintenance?.start();
   }
 

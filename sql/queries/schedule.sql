@@ -148,6 +148,25 @@ WITH link AS (
 )
 SELECT * FROM counted;
 
+-- name: ScheduleSkipTick
+-- Records tick $2 skipped because runs $3 (a JSON array of ids) are unfinished. Consecutive
+-- skips behind the same runs fold into one event (first, last, count): a hung run behind an
+-- every-second schedule must not write an event a second.
+WITH prior AS (
+  SELECT id FROM (SELECT id, kind, data FROM {schema}.schedule_event WHERE schedule = $1 ORDER BY id DESC LIMIT 1) AS latest
+   WHERE kind = 'TICK_SKIPPED' AND data->'unfinished' = $3::jsonb
+), bumped AS (
+  UPDATE {schema}.schedule_event e
+     SET data = e.data || jsonb_build_object('last', $2::timestamptz, 'count', (e.data->>'count')::integer + 1)
+    FROM prior
+   WHERE e.id = prior.id
+  RETURNING e.id
+)
+INSERT INTO {schema}.schedule_event (schedule, kind, tick_at, data)
+SELECT $1, 'TICK_SKIPPED', $2::timestamptz,
+       jsonb_build_object('reason', 'overlap', 'unfinished', $3::jsonb, 'first', $2::timestamptz, 'last', $2::timestamptz, 'count', 1)
+ WHERE NOT EXISTS (SELECT 1 FROM bumped);
+
 -- name: ScheduleEventInsert
 INSERT INTO {schema}.schedule_event (schedule, kind, tick_at, task_id, actor, data)
 VALUES ($1, $2, $3::timestamptz, $4, $5, $6::jsonb);

@@ -91,7 +91,7 @@ RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tag
 -- Completes a batch of attempts. Only rows still running under the presented token change;
 -- the ids that come back were accepted, any other was stale (the caller records it).
 UPDATE {schema}.task t
-   SET state = 'completed', result = i.result, finished_at = now(), lease_expires_at = NULL
+   SET state = 'completed', result = i.result, error = NULL, finished_at = now(), lease_expires_at = NULL
   FROM unnest($1::bigint[], $2::integer[], $3::jsonb[]) AS i(id, token, result)
  WHERE t.id = i.id AND t.lease_token = i.token AND t.state = 'running'
 RETURNING t.id;
@@ -254,7 +254,9 @@ SELECT *, (SELECT count(*) FROM aborted) AS aborted FROM cancelled;
 WITH retried AS (
   UPDATE {schema}.task
      SET state = 'ready', run_at = now(), finished_at = NULL,
-         max_attempts = greatest(max_attempts, attempt + 1)
+         max_attempts = greatest(max_attempts, attempt + 1),
+         -- A new chance gets a new deadline, or the claim would skip it and maintenance fail it.
+         deadline_at = now() + schedule_to_close_ms * interval '1 millisecond'
    WHERE id = $1 AND state IN ('failed', 'cancelled', 'expired')
   RETURNING *
 ), events AS (
@@ -274,7 +276,8 @@ WITH picked AS (
 ), retried AS (
   UPDATE {schema}.task t
      SET state = 'ready', run_at = now(), finished_at = NULL,
-         max_attempts = greatest(t.max_attempts, t.attempt + 1)
+         max_attempts = greatest(t.max_attempts, t.attempt + 1),
+         deadline_at = now() + t.schedule_to_close_ms * interval '1 millisecond'
     FROM picked
    WHERE t.id = picked.id AND t.state = $1
   RETURNING t.id, t.topic, t.process_id
@@ -288,20 +291,23 @@ SELECT count(*)::integer AS retried, (SELECT count(*) FROM woken) AS woken,
   FROM retried;
 
 -- name: TaskMarkCompleted
--- Operator "mark done" with a given result (NAV setferdig). A running attempt is aborted.
+-- Operator "mark done" with a given result. A running attempt is aborted (and archived).
 WITH prior AS (
   SELECT id, state FROM {schema}.task WHERE id = $1 FOR UPDATE
 ), done AS (
   UPDATE {schema}.task t
-     SET state = 'completed', result = $2::jsonb, finished_at = now(), lease_expires_at = NULL
+     SET state = 'completed', result = $2::jsonb, error = NULL, finished_at = now(), lease_expires_at = NULL
     FROM prior
    WHERE t.id = prior.id AND prior.state IN ('pending', 'ready', 'running', 'waiting', 'suspended', 'failed', 'expired')
   RETURNING t.*, prior.state AS prior_state
+), history AS (
+  INSERT INTO {schema}.task_attempt (task_id, lease_token, attempt, worker, started_at, outcome)
+  SELECT id, lease_token, attempt, lease_owner, attempted_at, 'cancelled' FROM done WHERE prior_state = 'running'
 ), events AS (
   INSERT INTO {schema}.task_event (task_id, kind, actor, data)
   SELECT id, 'MARKED_COMPLETED', $3, jsonb_build_object('from', prior_state) FROM done
 ), aborted AS (
-  SELECT pg_notify('{schema}_abort', id::text) FROM done WHERE prior_state = 'running'
+  SELECT pg_notify('{schema}_abort', id::text || ':completed') FROM done WHERE prior_state = 'running'
 )
 SELECT *, (SELECT count(*) FROM aborted) AS aborted FROM done;
 
@@ -357,7 +363,7 @@ WITH due AS (
   INSERT INTO {schema}.task_event (task_id, kind, data)
   SELECT id, 'TASK_ENQUEUE_TO_END_TIMEOUT', jsonb_build_object('from', prior_state, 'deadline', deadline_at) FROM ended
 ), aborted AS (
-  SELECT pg_notify('{schema}_abort', id::text) FROM ended WHERE prior_state = 'running'
+  SELECT pg_notify('{schema}_abort', id::text || ':deadline') FROM ended WHERE prior_state = 'running'
 )
 SELECT *, (SELECT count(*) FROM aborted) AS aborted FROM ended;
 

@@ -6,7 +6,7 @@
  * @internal
  * @module
  */
-import { defaultRetry, enqueueOptionsSchema, parseOptions, parseTopic, type EnqueueOptions } from "../config.js";
+import { assertStorableJson, defaultRetry, enqueueOptionsSchema, parseOptions, parseTopic, type EnqueueOptions } from "../config.js";
 import { ConflictError, ValidationError } from "../errors.js";
 import type { Executor } from "../db/driver.js";
 import type { Queries } from "../db/queries.js";
@@ -43,6 +43,7 @@ export function taskInput(topic: unknown, payload: unknown, options: unknown, ma
       { field: "payload" },
     );
   }
+  assertStorableJson(payload, payloadJson, "payload");
   if (Buffer.byteLength(payloadJson) > maxPayloadBytes) {
     throw new ValidationError(`payload is larger than maxPayloadBytes (${maxPayloadBytes} bytes): store large data elsewhere and enqueue a reference`, {
       field: "payload",
@@ -138,7 +139,7 @@ export async function insertTasks(
     const lateByKey = new Map(late.map((r) => [r.key, r]));
     for (const m of missing) {
       const row = lateByKey.get(m.key);
-      if (!row) throw new Error(`task with key ${m.key} vanished while it was being enqueued`);
+      if (!row) throw new ConflictError(`the task with key "${m.key}" was deleted while this call enqueued it; enqueue again`, { key: m.key });
       out[m.index] = { ...taskFromRow(row), created: false };
     }
   }

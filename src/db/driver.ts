@@ -22,7 +22,7 @@ export interface Executor {
 export interface Capabilities {
   /** Other processes can share this database (false for an in-process PGlite). */
   readonly multiProcess: boolean;
-  /** Connections the pool may open at once; the worker sizes its batching to it. */
+  /** Connections the pool may open at once (1 for PGlite); reported to operators. */
   readonly maxConnections: number;
 }
 

@@ -58,7 +58,7 @@ export class Maintenance {
     await Promise.all(this.#all().map((s) => s.stop()));
   }
 
-  /** Runs every service's pass once, leader or not (tests, and `tasklane maintain --once`). */
+  /** Runs every service's pass once, leader or not (tests call it instead of waiting). */
   async runOnce(): Promise<void> {
     for (const s of this.#all()) await s.runOnce();
   }

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { parseOptions, retryPolicySchema, tagsSchema, timeoutsSchema, topicSchema, type RetryPolicy, type Timeouts } from "../config.js";
+import { assertStorableJson, parseOptions, retryPolicySchema, storableString, tagsSchema, timeoutsSchema, topicSchema, type RetryPolicy, type Timeouts } from "../config.js";
 import { ValidationError } from "../errors.js";
 import { safeJson } from "../task.js";
 
@@ -59,7 +59,7 @@ export function parallel(...items: (StepDefinition | StepGroup)[]): StepGroup {
 }
 
 const stepSchema = z.strictObject({
-  name: z.string().trim().min(1, "a step needs a name").max(200),
+  name: storableString().trim().min(1, "a step needs a name").max(200),
   topic: topicSchema,
   dependsOn: z.array(z.string()).optional(),
   payload: z.unknown().optional(),
@@ -83,8 +83,8 @@ export interface StartProcessOptions {
 }
 
 const startSchema = z.strictObject({
-  key: z.string().min(1).max(255).optional(),
-  name: z.string().trim().min(1, "a process needs a name").max(200),
+  key: storableString().min(1).max(255).optional(),
+  name: storableString().trim().min(1, "a process needs a name").max(200),
   input: z.unknown().optional(),
   steps: z.unknown(),
   deadlineMs: z.number().int().min(1).max(2_147_483_647).optional(),
@@ -132,8 +132,10 @@ export function normalizeProcess(options: unknown): NormalProcess {
 
   const steps = raw.map((step, i) => {
     const s = parseOptions(stepSchema, step, `step ${i}${typeof step?.name === "string" ? ` ("${step.name}")` : ""}`);
-    if (s.payload !== undefined && safeJson(s.payload) === undefined) {
-      throw new ValidationError(`step "${s.name}": payload is not JSON-serialisable`, { field: `steps.${i}.payload` });
+    if (s.payload !== undefined) {
+      const json = safeJson(s.payload);
+      if (json === undefined) throw new ValidationError(`step "${s.name}": payload is not JSON-serialisable`, { field: `steps.${i}.payload` });
+      assertStorableJson(s.payload, json, `steps.${i}.payload`);
     }
     return { ...s, dependsOn: [...new Set(s.dependsOn ?? [])] };
   });
@@ -151,6 +153,7 @@ export function normalizeProcess(options: unknown): NormalProcess {
   assertAcyclic(steps);
   const inputJson = parsed.input === undefined ? "null" : safeJson(parsed.input);
   if (inputJson === undefined) throw new ValidationError("process input is not JSON-serialisable", { field: "input" });
+  assertStorableJson(parsed.input, inputJson, "input");
   const hash = createHash("sha256")
     .update(JSON.stringify({ name: parsed.name, input: JSON.parse(inputJson), steps, deadlineMs: parsed.deadlineMs ?? null }))
     .digest("hex");

@@ -7,6 +7,7 @@
  */
 import type { Engine } from "../tasklane.js";
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from "../errors.js";
+import { assertStorableJson, storableText } from "../config.js";
 import { insertTasks, type TaskInput } from "../client/enqueue.js";
 import { safeJson } from "../task.js";
 import { normalizeProcess } from "./definition.js";
@@ -126,6 +127,8 @@ export class Processes {
     if (typeof name !== "string" || name.trim() === "") throw new ValidationError("sendEvent: the event name must be a non-empty string", { field: "name" });
     const json = data === undefined ? "null" : safeJson(data);
     if (json === undefined) throw new ValidationError("sendEvent: data is not JSON-serialisable", { field: "data" });
+    assertStorableJson(data, json, "data");
+    if (!storableText(name)) throw new ValidationError("sendEvent: the event name contains a NUL character or an unpaired surrogate", { field: "name" });
     const target = (await this.#find(id))?.id ?? (/^\d{1,19}$/.test(id) ? id : null);
     if (target === null) throw new NotFoundError(`no task or process ${id}`, { id });
     const { driver, queries } = this.engine;

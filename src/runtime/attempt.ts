@@ -14,8 +14,11 @@ import type { Definition } from "../client/definition.js";
 import { LeaseLostError } from "../errors.js";
 import type { RunningTask } from "../task.js";
 
-/** Why a worker aborts an attempt from outside the handler. */
-export type AbortCause = "cancelled" | "lease_lost" | "shutdown";
+/**
+ * Why a worker aborts an attempt from outside the handler: cancelled (task or process), marked
+ * completed by an operator, past its deadline, lease lost, or the worker is shutting down.
+ */
+export type AbortCause = "cancelled" | "completed" | "deadline" | "lease_lost" | "shutdown";
 
 /** The per-attempt timeouts, named as the recovery events they record. */
 export type TimeoutEvent = "TASK_POLL_TO_END_TIMEOUT" | "TASK_ENQUEUE_TO_END_TIMEOUT" | "TASK_HEARTBEAT_TIMEOUT";
@@ -101,6 +104,8 @@ export class Attempt {
     const id = this.task.id;
     const reason =
       cause === "cancelled" ? new Error(`task ${id} was cancelled`)
+      : cause === "completed" ? new Error(`task ${id} was marked completed by an operator`)
+      : cause === "deadline" ? new AttemptTimeoutError("TASK_ENQUEUE_TO_END_TIMEOUT", id)
       : cause === "lease_lost" ? new LeaseLostError(`task ${id}: this attempt lost its lease`, { id })
       : cause === "shutdown" ? new Error(`task ${id}: the worker is shutting down`)
       : new AttemptTimeoutError(cause, id);

@@ -21,7 +21,7 @@ import { hostname } from "node:os";
 import type { Engine } from "../tasklane.js";
 import { Completer, type Written } from "./completer.js";
 import { Attempt, type AbortCause, type TimeoutEvent } from "./attempt.js";
-import { BusinessError, FatalError, LeaseLostError, ValidationError } from "../errors.js";
+import { BusinessError, FatalError, InvalidStateError, LeaseLostError, ValidationError } from "../errors.js";
 import { errorRecord, runningTaskFromRow, safeJson, WaitForEvent, type ExitOutcome, type TaskContext, type TaskError } from "../task.js";
 
 /** Resolved worker options. */
@@ -82,19 +82,24 @@ export class Worker {
 
   /** Starts claiming. Resolves once the worker is registered and listens for new tasks. */
   async start(): Promise<void> {
-    if (this.#state !== "created") throw new Error(`worker ${this.id} was already started`);
-    this.#state = "running";
+    if (this.#state !== "created") throw new InvalidStateError(`worker ${this.id} was already started; create a new one with tl.worker()`, { worker: this.id });
     const { driver, schema, queries } = this.#engine;
+    // Registered before it counts as started: a failure here leaves it startable again.
     await driver.query(queries.get("WorkerRegister"), [
       this.id, hostname(), process.pid, this.#config.topics, this.#config.tags ?? [], this.#config.concurrency,
     ]);
+    this.#state = "running";
     const wake = () => {
       this.#maybeWork = true;
       this.#kick();
     };
     this.#unlisten.push(
       await driver.listen(`${schema}_ready`, (topic) => this.#topics.has(topic) && wake(), wake),
-      await driver.listen(`${schema}_abort`, (id) => this.#abort(id, "cancelled")),
+      // Payload `<id>` or `<id>:<cause>`: cancelled (default), completed (by an operator), deadline.
+      await driver.listen(`${schema}_abort`, (payload) => {
+        const [id, cause] = payload.split(":");
+        this.#abort(id!, cause === "completed" || cause === "deadline" ? cause : "cancelled");
+      }),
     );
     this.#pollTimer = setInterval(wake, this.#config.pollIntervalMs);
     this.#leaseTimer = setInterval(() => void this.#renewLeases(), Math.max(50, Math.floor(this.#config.leaseMs / 3)));
@@ -272,7 +277,7 @@ export class Worker {
     this.#finished(attempt);
     if (cause !== "shutdown") {
       this.#engine.events.emit("lease:lost", attempt.task, cause);
-      void this.#exit(attempt, cause);
+      void this.#exit(attempt, cause === "deadline" ? "failed" : cause);
       return;
     }
     // Written now, not when the handler gives up: a handler that ignores its signal must not
@@ -288,6 +293,7 @@ export class Worker {
     const lost = () => new LeaseLostError(`task ${attempt.task.id}: this attempt has ended or lost its lease`, { id: attempt.task.id });
     if (attempt.settled) throw lost();
     const json = progress === undefined ? null : safeJson(progress);
+    if (json === undefined) throw new ValidationError("heartbeat: progress is not JSON-serialisable", { field: "progress" });
     const { driver, queries } = this.#engine;
     const rows = await driver.query(queries.get("TaskHeartbeat"), [attempt.task.id, attempt.token, json ?? null, this.#config.leaseMs]);
     if (rows.length === 0) {

@@ -9,6 +9,7 @@
 import { PeriodicService } from "../maintenance/service.js";
 import type { Engine } from "../tasklane.js";
 import type { Schedules } from "./schedules.js";
+import type { PassStats } from "./tick.js";
 
 /** @internal */
 export class CronService extends PeriodicService {
@@ -29,6 +30,14 @@ export class CronService extends PeriodicService {
 
   set now(clock: () => Date) {
     this.schedules.now = clock;
+  }
+
+  /**
+   * Runs a pass now, beside the timer, and answers what it did; errors are thrown, not logged
+   * (tests). A pass running at the same time is harmless: every tick is claimed once.
+   */
+  evaluate(): Promise<PassStats> {
+    return this.schedules.pass();
   }
 
   protected async pass(): Promise<void> {

@@ -141,7 +141,9 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, what: s
 
 /** Validates a schedule name. */
 export function parseScheduleName(name: unknown): string {
-  return validate(scheduleNameSchema, name, "schedule name");
+  const result = scheduleNameSchema.safeParse(name);
+  if (result.success) return result.data;
+  throw new ValidationError(`invalid schedule name: ${result.error.issues[0]!.message}`, { field: "name", name });
 }
 
 /** Compiles an expression in a time zone (no timer is started). Throws croner's error. */

@@ -114,7 +114,7 @@ async function runTick(engine: Engine, tx: Executor, s: Schedule, tick: Date, ne
   const [claimed] = await tx.query(queries.get("ScheduleClaimTick"), [s.name, tick, next, tick]);
   if (!claimed) return "lost";
   if (unfinished.length && s.overlap === "skip") {
-    await event("TICK_SKIPPED", null, { reason: "overlap", unfinished });
+    await tx.query(queries.get("ScheduleSkipTick"), [s.name, tick, JSON.stringify(unfinished)]);
     return "skipped";
   }
   if (unfinished.length && s.overlap === "cancel-previous") {

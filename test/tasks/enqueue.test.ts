@@ -123,6 +123,12 @@ describeBackends("enqueue", (backend) => {
     ["a function payload", () => ["a", () => 1, {}]],
     ["an empty key", () => ["a", {}, { key: "" }]],
     ["a tx that is not a client", () => ["a", {}, { tx: {} }]],
+    ["a NUL in the payload", () => ["a", { s: "a\u0000b" }, {}]],
+    ["an unpaired surrogate in a payload key", () => ["a", { ["x\uD800"]: 1 }, {}]],
+    ["an unpaired surrogate in the key", () => ["a", {}, { key: "k\uDC00" }]],
+    ["a NUL in the topic", () => ["a\u0000", {}, {}]],
+    ["a NUL in a tag", () => ["a", {}, { tags: ["t\u0000"] }]],
+    ["a runAt before 1970", () => ["a", {}, { runAt: new Date("0001-01-01T00:00:00Z") }]],
   ])("rejects %s with a ValidationError and writes nothing", async (_name, args) => {
     const tl = await backend.open();
     const [topic, payload, options] = args() as [string, unknown, object];
