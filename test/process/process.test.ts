@@ -197,13 +197,18 @@ describeBackends("processes", (backend) => {
 
   it("PROCESS_START_TO_END_TIMEOUT: past its deadline the process times out and its steps stop", async () => {
     const tl = await backend.open();
+    const started = deferred();
     const aborted = deferred<unknown>();
     tl.define("hang", async (_t, ctx) => {
+      started.resolve();
       await new Promise((r) => ctx.signal.addEventListener("abort", r));
       aborted.resolve(ctx.signal.reason);
     });
-    const { process } = await tl.startProcess({ name: "p", deadlineMs: 100, steps: [{ name: "h", topic: "hang" }, { name: "next", topic: "hang", dependsOn: ["h"] }] });
+    // The worker (and with it maintenance) is up before the process starts, so the first step
+    // runs well within the deadline and the deadline passes while it runs.
     await tl.worker({ pollIntervalMs: 50 }).start();
+    const { process } = await tl.startProcess({ name: "p", deadlineMs: 1_000, steps: [{ name: "h", topic: "hang" }, { name: "next", topic: "hang", dependsOn: ["h"] }] });
+    await started.promise;
     await until("deadline", async () => {
       await tl.maintenance!.runOnce();
       return (await tl.getProcess(process.id))?.state === "timed_out";

@@ -34,16 +34,17 @@ describeBackends("timeouts and recovery", (backend) => {
   it("a handler that heartbeats in time outlives its heartbeat timeout", async () => {
     const tl = await backend.open();
     tl.define("steady", async (_task, ctx) => {
-      for (let i = 0; i < 8; i++) {
-        await new Promise((r) => setTimeout(r, 40));
+      // Five beats 150 ms apart outlast a 600 ms heartbeat timeout only because each restarts it.
+      for (let i = 0; i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 150));
         await ctx.heartbeat({ i });
       }
       return "done";
-    }, { timeouts: { heartbeatMs: 150 } });
+    }, { timeouts: { heartbeatMs: 600 } });
     const task = await tl.enqueue("steady", null);
     await tl.worker({ pollIntervalMs: 20 }).start();
     await until("completion", async () => (await tl.getTask(task.id))?.state === "completed");
-    expect(await tl.getTask(task.id)).toMatchObject({ attempt: 1, progress: { i: 7 } });
+    expect(await tl.getTask(task.id)).toMatchObject({ attempt: 1, progress: { i: 4 } });
   });
 
   it("TASK_POLL_TO_END_TIMEOUT: an attempt past startToCloseMs is aborted and retried", async () => {
@@ -66,9 +67,10 @@ describeBackends("timeouts and recovery", (backend) => {
     tl.define("hang", async (_task, ctx) => {
       await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
       aborted.resolve(ctx.signal.reason);
-    }, { timeouts: { scheduleToCloseMs: 200 }, retry: { maxAttempts: 5 } });
-    const task = await tl.enqueue("hang", null);
+    }, { timeouts: { scheduleToCloseMs: 1_500 }, retry: { maxAttempts: 5 } });
+    // The worker listens before the task exists, so it starts well within the deadline.
     await tl.worker({ pollIntervalMs: 20 }).start();
+    const task = await tl.enqueue("hang", null);
     expect(await aborted.promise).toMatchObject({ code: "TASK_ENQUEUE_TO_END_TIMEOUT" });
     await until("failure", async () => (await tl.getTask(task.id))?.state === "failed");
     expect((await tl.getTask(task.id))!.attempt).toBe(1);
