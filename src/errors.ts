@@ -17,7 +17,9 @@ export type ErrorCode =
   | "FATAL"
   | "BUSINESS"
   | "CLOSED"
-  | "MIGRATION";
+  | "MIGRATION"
+  | "RETRY_AFTER"
+  | "BACKPRESSURE";
 
 /** Base class of every error Tasklane throws on purpose. */
 export class TasklaneError extends Error {
@@ -107,6 +109,33 @@ export class BusinessError extends TasklaneError {
   constructor(businessCode: string, message?: string) {
     super("BUSINESS", message ?? businessCode, { businessCode });
     this.businessCode = businessCode;
+  }
+}
+
+/**
+ * Thrown by a handler to be retried after a given delay instead of the policy's backoff (a
+ * rate-limited API said when to come back). Counts as an attempt; when none is left, the task fails.
+ *
+ * @example
+ * if (res.status === 429) throw new RetryAfterError("rate limited", 30_000);
+ */
+export class RetryAfterError extends TasklaneError {
+  /** How long to wait before the next attempt, in milliseconds. */
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number, options?: { cause?: unknown }) {
+    super("RETRY_AFTER", message, { retryAfterMs }, options);
+    this.retryAfterMs = Math.max(0, Math.min(Math.round(retryAfterMs), 2_147_483_647));
+  }
+}
+
+/**
+ * Too many unfinished tasks (the `backpressure` limit of `open`): enqueue again later.
+ * `details.retryAfterMs` suggests when.
+ */
+export class BackpressureError extends TasklaneError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super("BACKPRESSURE", message, details);
   }
 }
 

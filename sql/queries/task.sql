@@ -99,13 +99,16 @@ RETURNING t.id;
 -- name: TaskFailMany
 -- Fails a batch of attempts: back to `ready` after the task's backoff while attempts remain, the
 -- error is retryable and the retry would start before the task's deadline; else `failed`. The
--- ended attempt is archived in task_attempt; $5 names a recovery event to record (or null).
+-- ended attempt is archived in task_attempt; $5 names a recovery event to record (or null);
+-- $6, when set, is the delay the failure asked for (a 429/503 answer's Retry-After) instead of
+-- the backoff.
 WITH input AS (
-  SELECT * FROM unnest($1::bigint[], $2::integer[], $3::jsonb[], $4::boolean[], $5::text[])
-    AS i(id, token, error, retryable, event)
+  SELECT * FROM unnest($1::bigint[], $2::integer[], $3::jsonb[], $4::boolean[], $5::text[], $6::integer[])
+    AS i(id, token, error, retryable, event, retry_after_ms)
 ), decided AS (
   SELECT t.id, i.token, i.error, i.event,
-         now() + {schema}.retry_delay(t.backoff, t.backoff_initial_ms, t.backoff_max_ms, t.backoff_jitter, t.attempt) AS retry_at,
+         now() + coalesce(i.retry_after_ms * interval '1 millisecond',
+                          {schema}.retry_delay(t.backoff, t.backoff_initial_ms, t.backoff_max_ms, t.backoff_jitter, t.attempt)) AS retry_at,
          i.retryable AND t.attempt < t.max_attempts AS may_retry, t.deadline_at
     FROM {schema}.task t JOIN input i ON t.id = i.id
 ), failed AS (
@@ -390,3 +393,15 @@ WITH due AS (
   SELECT id, 'TASK_SCHEDULE_TO_START_TIMEOUT', jsonb_build_object('dueAt', run_at, 'scheduleToStartMs', schedule_to_start_ms) FROM expired
 )
 SELECT * FROM expired;
+
+-- name: TaskClaimById
+-- Claims one task by id for an inline run (`tl.run`), in the transaction that inserted it, so
+-- no worker can take it first. Returns what TaskClaim returns.
+UPDATE {schema}.task t
+   SET state = 'running', attempt = t.attempt + 1, lease_token = t.lease_token + 1, lease_owner = $2,
+       lease_expires_at = now() + coalesce(t.heartbeat_timeout_ms, $3::integer) * interval '1 millisecond',
+       attempted_at = now(), heartbeat_at = now(), started_at = coalesce(t.started_at, now())
+ WHERE t.id = $1 AND t.state = 'ready'
+RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
+          t.process_id, t.step, t.lease_token, t.run_at, t.created_at, t.attempted_at,
+          t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at, t.event;

@@ -20,7 +20,7 @@ interface Pending<T> {
 }
 
 interface Completion { id: string; token: number; resultJson: string }
-interface Failure { id: string; token: number; errorJson: string; retryable: boolean; event: string | null }
+interface Failure { id: string; token: number; errorJson: string; retryable: boolean; event: string | null; retryAfterMs: number | null }
 interface Release { id: string; token: number }
 interface Wait { id: string; token: number; name: string; timeoutMs: number | null }
 
@@ -51,8 +51,8 @@ export class Completer {
    * Reports a failed attempt; resolves to `retrying`, `failed` or `stale` once written. `event`
    * names a recovery event to record with it (`TASK_POLL_TO_END_TIMEOUT`, …).
    */
-  fail(id: string, token: number, errorJson: string, retryable: boolean, event: string | null = null): Promise<Written> {
-    return this.#add(this.#failures, { id, token, errorJson, retryable, event });
+  fail(id: string, token: number, errorJson: string, retryable: boolean, event: string | null = null, retryAfterMs: number | null = null): Promise<Written> {
+    return this.#add(this.#failures, { id, token, errorJson, retryable, event, retryAfterMs });
   }
 
   /** Hands an interrupted attempt back without using it up (resumable topics at shutdown). */
@@ -145,6 +145,7 @@ export class Completer {
       batch.map((p) => p.item.errorJson),
       batch.map((p) => p.item.retryable),
       batch.map((p) => p.item.event),
+      batch.map((p) => p.item.retryAfterMs),
     ]);
     const states = new Map(rows.map((r) => [String(r.id), r.state]));
     await this.#settle(batch, (p) => {

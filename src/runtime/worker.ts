@@ -21,7 +21,7 @@ import { hostname } from "node:os";
 import type { Engine } from "../tasklane.js";
 import { Completer, type Written } from "./completer.js";
 import { Attempt, type AbortCause, type TimeoutEvent } from "./attempt.js";
-import { BusinessError, FatalError, InvalidStateError, LeaseLostError, ValidationError } from "../errors.js";
+import { BusinessError, FatalError, InvalidStateError, LeaseLostError, RetryAfterError, ValidationError } from "../errors.js";
 import { errorRecord, runningTaskFromRow, safeJson, WaitForEvent, type ExitOutcome, type TaskContext, type TaskError } from "../task.js";
 
 /** Resolved worker options. */
@@ -243,7 +243,8 @@ export class Worker {
   /** Writes a failed attempt, then tells listeners and the topic's onExit hook. */
   async #fail(attempt: Attempt, err: unknown, retryable: boolean, event: TimeoutEvent | null = null): Promise<void> {
     const record = errorRecord(err, attempt.task.attempt);
-    const written = await this.#completer.fail(attempt.task.id, attempt.token, JSON.stringify(record), retryable, event);
+    const retryAfterMs = err instanceof RetryAfterError ? err.retryAfterMs : null;
+    const written = await this.#completer.fail(attempt.task.id, attempt.token, JSON.stringify(record), retryable, event, retryAfterMs);
     if (written === "stale") this.#engine.events.emit("lease:lost", attempt.task, "lease_lost");
     else this.#engine.events.emit("task:failed", attempt.task, record, written === "retrying");
     await this.#exit(attempt, written);
