@@ -37,7 +37,7 @@ WITH upserted AS (
 ), events AS (
   INSERT INTO {schema}.schedule_event (schedule, kind, actor, data)
   SELECT name, CASE WHEN inserted THEN 'CREATED' ELSE 'UPDATED' END, 'code',
-         jsonb_build_object('cron', cron, 'timezone', timezone, 'nextRunAt', next_run_at)
+         jsonb_build_object('cron', cron, 'timezone', timezone, 'nextRunAt', to_char(next_run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
     FROM upserted
 )
 SELECT * FROM upserted;
@@ -54,7 +54,7 @@ WITH inserted AS (
   RETURNING *
 ), events AS (
   INSERT INTO {schema}.schedule_event (schedule, kind, actor, data)
-  SELECT name, 'CREATED', $16, jsonb_build_object('cron', cron, 'timezone', timezone, 'nextRunAt', next_run_at) FROM inserted
+  SELECT name, 'CREATED', $16, jsonb_build_object('cron', cron, 'timezone', timezone, 'nextRunAt', to_char(next_run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) FROM inserted
 )
 SELECT * FROM inserted;
 
@@ -80,6 +80,11 @@ WITH updated AS (
   INSERT INTO {schema}.schedule_event (schedule, kind, actor, data) SELECT name, $18, $17, $19::jsonb FROM updated
 )
 SELECT * FROM updated;
+
+-- name: ScheduleLockRuns
+-- A deletion locks the schedule's run links before the schedule row, in the order
+-- ScheduleSettleRuns takes them, so the two never deadlock.
+SELECT 1 FROM {schema}.schedule_run WHERE schedule = $1 FOR UPDATE;
 
 -- name: ScheduleDelete
 -- Its runs' links and its events go with it (ON DELETE CASCADE); its tasks stay as history.
@@ -149,22 +154,23 @@ WITH link AS (
 SELECT * FROM counted;
 
 -- name: ScheduleSkipTick
--- Records tick $2 skipped because runs $3 (a JSON array of ids) are unfinished. Consecutive
--- skips behind the same runs fold into one event (first, last, count): a hung run behind an
--- every-second schedule must not write an event a second.
+-- Records tick $2 ($4: the same as ISO text, as other events' data spell times) skipped because
+-- runs $3 (a JSON array of ids) are unfinished. Consecutive skips behind the same runs fold into
+-- one event (first, last, count): a hung run behind an every-second schedule must not write an
+-- event a second.
 WITH prior AS (
   SELECT id FROM (SELECT id, kind, data FROM {schema}.schedule_event WHERE schedule = $1 ORDER BY id DESC LIMIT 1) AS latest
    WHERE kind = 'TICK_SKIPPED' AND data->'unfinished' = $3::jsonb
 ), bumped AS (
   UPDATE {schema}.schedule_event e
-     SET data = e.data || jsonb_build_object('last', $2::timestamptz, 'count', (e.data->>'count')::integer + 1)
+     SET data = e.data || jsonb_build_object('last', $4::text, 'count', (e.data->>'count')::integer + 1)
     FROM prior
    WHERE e.id = prior.id
   RETURNING e.id
 )
 INSERT INTO {schema}.schedule_event (schedule, kind, tick_at, data)
 SELECT $1, 'TICK_SKIPPED', $2::timestamptz,
-       jsonb_build_object('reason', 'overlap', 'unfinished', $3::jsonb, 'first', $2::timestamptz, 'last', $2::timestamptz, 'count', 1)
+       jsonb_build_object('reason', 'overlap', 'unfinished', $3::jsonb, 'first', $4::text, 'last', $4::text, 'count', 1)
  WHERE NOT EXISTS (SELECT 1 FROM bumped);
 
 -- name: ScheduleEventInsert

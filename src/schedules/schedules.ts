@@ -24,7 +24,7 @@ export interface ScheduleReadOptions {
   recentRuns?: number;
 }
 
-/** @internal */
+/** The schedules of one instance: declarations, sync, runtime operations and the cron pass. @internal */
 export class Schedules {
   readonly #declared = new Map<string, ScheduleSpec>();
   #background: Promise<unknown> | undefined;
@@ -229,6 +229,9 @@ export class Schedules {
   async #remove(name: string, actor: string | null): Promise<string[] | null> {
     const { driver, queries } = this.engine;
     return driver.transaction(async (tx: Executor) => {
+      // Runs first, then the schedule: the order the cron pass's settle takes them in, so the
+      // cascading delete of the runs cannot deadlock with it.
+      await tx.query(queries.get("ScheduleLockRuns"), [name]);
       const [row] = await tx.query(queries.get("ScheduleLock"), [name]);
       if (!row) return null;
       const pending = await tx.query<{ id: string | number }>(queries.get("SchedulePendingRuns"), [name]);

@@ -11,7 +11,7 @@ import type { Engine } from "../tasklane.js";
 import type { Schedules } from "./schedules.js";
 import type { PassStats } from "./tick.js";
 
-/** @internal */
+/** The maintenance service that runs the cron pass on the leader. @internal */
 export class CronService extends PeriodicService {
   readonly name = "cron";
 

@@ -37,7 +37,11 @@ type TickOutcome = "ran" | "skipped" | "deferred" | "lost";
 export async function cronPass(engine: Engine, now: Date): Promise<PassStats> {
   const { driver, queries, logger } = engine;
   const stats: PassStats = { runs: 0, skipped: 0, missed: 0, disabled: [] };
-  const settled = await driver.query<{ name: string; disabled: boolean; disabled_reason: string }>(queries.get("ScheduleSettleRuns"));
+  // A failed settle (say, a deadlock with another node's) must not keep this pass from ticking:
+  // the next pass settles what this one could not.
+  const settled = await driver
+    .query<{ name: string; disabled: boolean; disabled_reason: string }>(queries.get("ScheduleSettleRuns"))
+    .catch((err) => (logger.warn({ err }, "settling schedule runs failed; retrying next pass"), []));
   for (const s of settled.filter((r) => r.disabled)) {
     stats.disabled.push(s.name);
     logger.warn({ schedule: s.name, reason: s.disabled_reason }, "schedule disabled after consecutive failed runs");
@@ -114,7 +118,7 @@ async function runTick(engine: Engine, tx: Executor, s: Schedule, tick: Date, ne
   const [claimed] = await tx.query(queries.get("ScheduleClaimTick"), [s.name, tick, next, tick]);
   if (!claimed) return "lost";
   if (unfinished.length && s.overlap === "skip") {
-    await tx.query(queries.get("ScheduleSkipTick"), [s.name, tick, JSON.stringify(unfinished)]);
+    await tx.query(queries.get("ScheduleSkipTick"), [s.name, tick, JSON.stringify(unfinished), tick.toISOString()]);
     return "skipped";
   }
   if (unfinished.length && s.overlap === "cancel-previous") {

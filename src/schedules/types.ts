@@ -88,7 +88,7 @@ export interface ScheduleSyncResult {
 
 const num = (v: unknown): number | null => (v == null ? null : Number(v));
 
-/** @internal */
+/** Converts a schedule row (either driver) to a {@link Schedule}. @internal */
 export function scheduleFromRow(r: Record<string, unknown>): Schedule {
   return {
     name: r.name as string,
@@ -146,7 +146,7 @@ export function specParams(spec: ScheduleSpec): unknown[] {
   ];
 }
 
-/** @internal */
+/** Converts a ScheduleRecentRuns row to a {@link ScheduleRun}. @internal */
 export function runFromRow(r: Record<string, unknown>): ScheduleRun {
   return {
     tickAt: r.tick_at as Date,
@@ -159,7 +159,7 @@ export function runFromRow(r: Record<string, unknown>): ScheduleRun {
   };
 }
 
-/** @internal */
+/** Converts a schedule_event row to a {@link ScheduleEvent}. @internal */
 export function eventFromRow(r: Record<string, unknown>): ScheduleEvent {
   return {
     id: String(r.id),

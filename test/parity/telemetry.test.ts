@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { deferred, describeBackends } from "../support/backends.js";
+
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const contextManager = new AsyncLocalStorageContextManager();
+
+beforeAll(() => {
+  contextManager.enable();
+  context.setGlobalContextManager(contextManager);
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+});
+afterAll(() => {
+  trace.disable();
+  context.disable();
+  propagation.disable();
+});
+
+describeBackends("OpenTelemetry", (backend) => {
+  it("the attempt's span continues the enqueuer's trace, and the handler runs inside it", async () => {
+    exporter.reset();
+    const tl = await backend.open();
+    const inHandler = deferred<string | undefined>();
+    tl.define("traced", async () => inHandler.resolve(trace.getActiveSpan()?.spanContext().traceId));
+    const tracer = trace.getTracer("test");
+    const traceId = await tracer.startActiveSpan("request", async (span) => {
+      await tl.enqueue("traced", { n: 1 });
+      span.end();
+      return span.spanContext().traceId;
+    });
+    await tl.worker({ pollIntervalMs: 50 }).start();
+    expect(await inHandler.promise).toBe(traceId);
+    const spans = exporter.getFinishedSpans();
+    const enqueue = spans.find((s) => s.name === "tasklane.enqueue traced")!;
+    const attempt = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const found = exporter.getFinishedSpans().find((s) => s.name === "tasklane.attempt traced");
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error("no attempt span");
+    })();
+    expect(enqueue.spanContext().traceId).toBe(traceId);
+    expect(attempt.spanContext().traceId).toBe(traceId);
+    expect(attempt.parentSpanContext?.spanId).toBe(enqueue.spanContext().spanId);
+    expect(attempt.attributes).toMatchObject({ "tasklane.topic": "traced", "tasklane.attempt": 1, "tasklane.outcome": "returned" });
+    expect(spans.some((s) => s.name === "tasklane.claim")).toBe(true);
+  });
+});
