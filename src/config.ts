@@ -118,6 +118,8 @@ export const enqueueOptionsSchema = z.strictObject({
   retry: retryPolicySchema.optional(),
   timeouts: timeoutsSchema.optional(),
   tx: clientSchema.optional(),
+  /** With a `backpressure` limit: how long to wait for room (0: fail at once with BackpressureError). */
+  backpressureWaitMs: ms("backpressureWaitMs").optional(),
 });
 
 /** Options of {@link Tasklane.enqueue}. */
@@ -156,7 +158,16 @@ export const openOptionsSchema = z.strictObject({
     .default("tasklane"),
   migrate: z.boolean().default(true),
   poolSize: z.number().int().min(1).max(1000).default(10),
-  logger: z.custom<object>((v) => typeof v === "object" && v !== null, "logger must be an object with debug/info/warn/error").optional(),
+  logger: z
+    .custom<object>(
+      (v) => typeof v === "object" && v !== null && ["debug", "info", "warn", "error"].every((m) => typeof (v as Record<string, unknown>)[m] === "function"),
+      "logger must be an object with debug, info, warn and error methods (pino, bunyan, …)",
+    )
+    .optional(),
+  // Declarative set-up: checked in depth by define(), schedule() and worker() themselves.
+  tasks: z.record(z.string(), z.unknown()).optional(),
+  schedules: z.record(z.string(), z.unknown()).optional(),
+  worker: z.union([z.literal(false), z.record(z.string(), z.unknown())]).optional(),
   maxPayloadBytes: z.number().int().min(1).default(4 * 1024 * 1024),
   maintenance: z
     .union([
@@ -168,6 +179,20 @@ export const openOptionsSchema = z.strictObject({
       }),
     ])
     .default({ intervalMs: 1_000, leaderTermMs: 10_000, workerLostAfterMs: 60_000 }),
+  retention: z
+    .strictObject({
+      completedMs: z.number().int().min(0).default(7 * 24 * 60 * 60 * 1000),
+      failedMs: z.number().int().min(0).default(30 * 24 * 60 * 60 * 1000),
+      maxFinished: z.number().int().min(0).optional(),
+    })
+    .default({ completedMs: 7 * 24 * 60 * 60 * 1000, failedMs: 30 * 24 * 60 * 60 * 1000 }),
+  backpressure: z
+    .strictObject({
+      maxUnfinished: z.number().int().min(1).optional(),
+      maxUnfinishedPerTopic: z.union([z.number().int().min(1), z.record(z.string(), z.number().int().min(1))]).optional(),
+      waitMs: ms("backpressure.waitMs").default(30_000),
+    })
+    .optional(),
 });
 
 /** Topic names: exported for the HTTP layer, which validates before it calls the library. */

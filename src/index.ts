@@ -8,6 +8,11 @@ export type { OpenOptions, EnqueueItem, ListTasksOptions, TaskPage, ActorOptions
 export type { TasklaneEvents } from "./events.js";
 export type { MaintenanceConfig } from "./maintenance/maintenance.js";
 export { Worker } from "./runtime/worker.js";
+export { webhook, verifyWebhookSignature, signWebhook } from "./push/webhook.js";
+export type { WebhookOptions, WebhookBody } from "./push/webhook.js";
+export type { PruneReport, RetentionConfig } from "./maintenance/pruner.js";
+export { ExternalTasks } from "./external/index.js";
+export type { ExternalTask, ExternalFailure, ExternalTaskFilter, ExternalTaskPage, FetchAndLockOptions, FetchTopic } from "./external/index.js";
 export { sequence, parallel } from "./process/definition.js";
 export type { StartProcessOptions, StepDefinition, StepGroup, OnFailure } from "./process/definition.js";
 export type { ProcessView, ProcessState, StepView } from "./process/view.js";
@@ -24,8 +29,16 @@ export type {
 } from "./task.js";
 export { taskStates, terminalStates, WaitForEvent } from "./task.js";
 export type { Logger } from "./logger.js";
+export { createApp } from "./server/app.js";
+export type { AppOptions } from "./server/app.js";
+export { serve } from "./server/serve.js";
+export type { ServeOptions, RunningServer } from "./server/serve.js";
+export { requireScope } from "./server/auth.js";
+export type { Authenticator } from "./server/auth.js";
+export { scopes } from "./auth/tokens.js";
+export type { Scope, TokenIdentity, TokenInfo, CreateTokenOptions, CreatedToken } from "./auth/tokens.js";
 export {
   TasklaneError, ValidationError, ConflictError, NotFoundError, InvalidStateError, LeaseLostError, FatalError,
-  BusinessError, ClosedError, MigrationError,
+  BusinessError, ClosedError, MigrationError, RetryAfterError, BackpressureError,
 } from "./errors.js";
 export type { ErrorCode } from "./errors.js";

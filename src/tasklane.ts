@@ -19,6 +19,11 @@ import { Worker } from "./runtime/worker.js";
 import { Maintenance, type MaintenanceConfig } from "./maintenance/maintenance.js";
 import { TasklaneEmitter, type TasklaneEvents } from "./events.js";
 import { Processes } from "./process/processes.js";
+import { runInline } from "./runtime/inline.js";
+import { Pruner, type PruneReport, type RetentionConfig } from "./maintenance/pruner.js";
+import { admit, type BackpressureConfig } from "./client/backpressure.js";
+import type { z } from "zod";
+import { ExternalTasks } from "./external/external-tasks.js";
 import type { StartProcessOptions } from "./process/definition.js";
 import type { ProcessView } from "./process/view.js";
 import {
@@ -26,6 +31,7 @@ import {
   type ScheduleSyncResult,
 } from "./schedules/index.js";
 import { safeJson, taskFromRow, taskStates, type EnqueuedTask, type Task, type TaskAttempt, type TaskEvent, type TaskHandler, type TaskState } from "./task.js";
+import { Tokens, type CreatedToken, type CreateTokenOptions, type TokenIdentity, type TokenInfo } from "./auth/tokens.js";
 
 /** Options of {@link Tasklane.open}. */
 export interface OpenOptions {
@@ -49,7 +55,37 @@ export interface OpenOptions {
    * Maintenance (rescue of expired leases, timeouts, worker registry) runs on one elected node
    * among those that run a worker or a server. `false` keeps this node out of the election.
    */
-  maintenance?: false | Partial<MaintenanceConfig>;
+  maintenance?: false | Partial<Omit<MaintenanceConfig, "retention">>;
+  /**
+   * How long finished work is kept: completed tasks and processes `completedMs` (default 7
+   * days), failed, cancelled, expired and timed-out ones `failedMs` (default 30 days), and at most
+   * `maxFinished` finished plain tasks. The maintenance leader prunes in small batches.
+   */
+  retention?: { completedMs?: number; failedMs?: number; maxFinished?: number };
+  /**
+   * An optional limit on unfinished tasks, in all and per topic. Above it, `enqueue` waits up to
+   * `waitMs` (default 30 s) for room, then throws BackpressureError; `backpressureWaitMs: 0` on
+   * a call fails at once.
+   */
+  backpressure?: { maxUnfinished?: number; maxUnfinishedPerTopic?: number | Record<string, number>; waitMs?: number };
+  /**
+   * Declarative set-up (everything in one object): topics by name, each a handler or
+   * `{ handler, …define options }`.
+   *
+   * @example
+   * await Tasklane.open({ tasks: { "email.send": sendEmail }, schedules: { nightly: { cron: "0 3 * * *", topic: "report.build" } },
+   *   worker: { concurrency: 20, tags: ["main"] } });
+   */
+  tasks?: Record<string, TaskHandler<never, unknown> | TaskDeclaration>;
+  /** Schedules by name, as `schedule(name, options)` declares them. */
+  schedules?: Record<string, ScheduleOptions>;
+  /** Starts a worker with these options once the instance is open (`defaultWorker`). */
+  worker?: WorkerOptions | false;
+}
+
+/** A topic in the declarative `tasks` option: its handler and the options of `define`. */
+export interface TaskDeclaration extends DefineOptions {
+  handler: TaskHandler<never, unknown>;
 }
 
 /** An item of {@link Tasklane.enqueueMany}. */
@@ -128,13 +164,21 @@ export class Tasklane {
   readonly #maintenance: Maintenance | undefined;
   readonly #processes: Processes;
   readonly #schedules: Schedules;
+  #external: ExternalTasks | undefined;
   #closed = false;
 
-  private constructor(engine: Omit<Engine, "definitions">, maxPayloadBytes: number, maintenance: MaintenanceConfig | false) {
+  readonly #retention: RetentionConfig;
+  #defaultWorker: Worker | undefined;
+  readonly #backpressure: BackpressureConfig | undefined;
+
+  private constructor(engine: Omit<Engine, "definitions">, opts: z.output<typeof openOptionsSchema>) {
+    const maxPayloadBytes = opts.maxPayloadBytes;
     this.#engine = { ...engine, definitions: this.#definitions };
     this.#maxPayloadBytes = maxPayloadBytes;
+    this.#retention = opts.retention;
+    this.#backpressure = opts.backpressure;
     this.#schedules = new Schedules(this.#engine, maxPayloadBytes);
-    this.#maintenance = maintenance ? new Maintenance(this.#engine, maintenance, this.#schedules) : undefined;
+    this.#maintenance = opts.maintenance ? new Maintenance(this.#engine, { ...opts.maintenance, retention: opts.retention }, this.#schedules) : undefined;
     this.#processes = new Processes(this.#engine);
   }
 
@@ -156,7 +200,37 @@ export class Tasklane {
     }
     const nodeId = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
     const engine = { driver, queries: new Queries(opts.schema), schema: opts.schema, logger, nodeId, events: new TasklaneEmitter() };
-    return new Tasklane(engine, opts.maxPayloadBytes, opts.maintenance);
+    const tl = new Tasklane(engine, opts);
+    try {
+      await tl.#declare(options);
+    } catch (err) {
+      await tl.close({ graceMs: 0 });
+      throw err;
+    }
+    return tl;
+  }
+
+  /** The worker started by the declarative `worker` option of `open`, if any. */
+  get defaultWorker(): Worker | undefined {
+    return this.#defaultWorker;
+  }
+
+  /** Declarative set-up: `tasks`, `schedules` and `worker` of the open options. */
+  async #declare(options: OpenOptions): Promise<void> {
+    for (const [topic, entry] of Object.entries(options.tasks ?? {})) {
+      if (typeof entry === "function") this.define(topic, entry);
+      else if (entry && typeof entry === "object" && typeof (entry as TaskDeclaration).handler === "function") {
+        const { handler, ...defineOptions } = entry as TaskDeclaration;
+        this.define(topic, handler, defineOptions);
+      } else {
+        throw new ValidationError(`open: tasks.${topic} must be a handler function or { handler, …define options }`, { field: `tasks.${topic}` });
+      }
+    }
+    for (const [name, schedule] of Object.entries(options.schedules ?? {})) this.schedule(name, schedule);
+    if (options.worker) {
+      this.#defaultWorker = this.worker(options.worker);
+      await this.#defaultWorker.start();
+    }
   }
 
   /**
@@ -216,6 +290,7 @@ export class Tasklane {
   async enqueue<P = unknown>(topic: string, payload?: P, options: EnqueueOptions = {}): Promise<EnqueuedTask<P>> {
     this.#assertOpen();
     const input = taskInput(topic, payload, options, this.#maxPayloadBytes);
+    await this.#admit([input], options.backpressureWaitMs);
     const db = options.tx ? foreignExecutor(options.tx) : this.#engine.driver;
     const [task] = await insertTasks(db, this.#engine.queries, [input], this.#definitions);
     return task as EnqueuedTask<P>;
@@ -225,7 +300,7 @@ export class Tasklane {
    * Enqueues many tasks in one statement (the fast path for producers). All or nothing: when one
    * item is invalid or its key belongs to another topic, none is written.
    */
-  async enqueueMany(items: readonly EnqueueItem[], options: Pick<EnqueueOptions, "tx"> = {}): Promise<EnqueuedTask[]> {
+  async enqueueMany(items: readonly EnqueueItem[], options: Pick<EnqueueOptions, "tx" | "backpressureWaitMs"> = {}): Promise<EnqueuedTask[]> {
     this.#assertOpen();
     if (!Array.isArray(items)) throw new ValidationError("enqueueMany expects an array of { topic, payload, …options }");
     const inputs: TaskInput[] = items.map((item, i) => {
@@ -238,10 +313,44 @@ export class Tasklane {
         throw err;
       }
     });
+    await this.#admit(inputs, options.backpressureWaitMs);
     const run = (db: Executor) => insertTasks(db, this.#engine.queries, inputs, this.#definitions);
     if (options.tx) return run(foreignExecutor(options.tx));
     // Only a batch with keys can hit a conflict after some rows are in: it needs a transaction.
     return inputs.some((i) => i.options.key !== undefined) ? this.#engine.driver.transaction(run) : run(this.#engine.driver);
+  }
+
+  /**
+   * Runs a task now, in this process, and records it as a task (attempt, result or error,
+   * timings): for CLIs and admin actions that want the trail of queued work without the queue.
+   * One attempt unless `retry` says otherwise. Resolves to the finished task (completed or
+   * failed); it does not throw for a failing handler.
+   *
+   * @example
+   * const task = await tl.run("report.build", { month: "2026-10" });
+   * if (task.state === "failed") console.error(task.error);
+   */
+  async run<P = unknown>(topic: string, payload?: P, options: Omit<EnqueueOptions, "tx" | "runAt" | "delayMs"> & { signal?: AbortSignal } = {}): Promise<Task> {
+    this.#assertOpen();
+    const { signal, ...rest } = options;
+    return runInline(this.#engine, taskInput(topic, payload, rest, this.#maxPayloadBytes), signal);
+  }
+
+  /**
+   * Deletes finished work past the `retention` settings now (the maintenance leader also does it
+   * every minute). With `{ dryRun: true }`, reports what would go and deletes nothing.
+   */
+  async prune(options: { dryRun?: boolean } = {}): Promise<PruneReport> {
+    this.#assertOpen();
+    const pruner = new Pruner(this.#engine, 60_000, this.#retention);
+    return options.dryRun ? pruner.dryRun() : pruner.prune();
+  }
+
+  async #admit(inputs: readonly TaskInput[], waitMs: number | undefined): Promise<void> {
+    if (!this.#backpressure) return;
+    const incoming = new Map<string, number>();
+    for (const i of inputs) incoming.set(i.topic, (incoming.get(i.topic) ?? 0) + 1);
+    await admit(this.#engine, this.#backpressure, incoming, waitMs ?? this.#backpressure.waitMs);
   }
 
   /** The task with that id, or null. */
@@ -514,6 +623,7 @@ export class Tasklane {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#workers].map((w) => w.stop({ graceMs: options.graceMs ?? 5_000 })));
+    await this.#external?.close();
     await this.#schedules.idle();
     await this.#maintenance?.stop();
     await this.#engine.driver.close();
@@ -552,6 +662,50 @@ export class Tasklane {
       lastSeenAt: r.last_seen_at as Date,
       stoppedAt: (r.stopped_at as Date | null) ?? null,
     }));
+  }
+
+  /**
+   * Creates an API token for the HTTP server. The answer is the only time the secret is shown:
+   * only its hash is stored.
+   *
+   * @example
+   * const { token } = await tl.createToken({ name: "billing-worker", scopes: ["work"] });
+   */
+  async createToken(options: CreateTokenOptions, actor: ActorOptions = {}): Promise<CreatedToken> {
+    this.#assertOpen();
+    return new Tokens(this.#engine).create(options, actor.actor ?? null);
+  }
+
+  /** Every API token (without secrets), revoked ones included. */
+  async listTokens(): Promise<TokenInfo[]> {
+    this.#assertOpen();
+    return new Tokens(this.#engine).list();
+  }
+
+  /** Revokes an API token; requests carrying it are refused from now on. */
+  async revokeToken(id: string, options: ActorOptions = {}): Promise<TokenInfo> {
+    this.#assertOpen();
+    return new Tokens(this.#engine).revoke(id, options.actor ?? null);
+  }
+
+  /** The live token a bearer secret belongs to, or null (unknown, revoked or malformed). */
+  async authenticateToken(token: string): Promise<TokenIdentity | null> {
+    this.#assertOpen();
+    return new Tokens(this.#engine).authenticate(token);
+  }
+
+  /**
+   * Remote workers: fetch and lock tasks of any topic, then complete, fail, extend or release
+   * them, fenced by worker id (the operations behind the 5Minds and Camunda 7 external-task HTTP
+   * APIs). See docs/external-tasks.md.
+   *
+   * @example
+   * const [task] = await tl.external.fetchAndLock({ workerId: "w1", topics: ["invoice.send"], longPollMs: 30_000 });
+   * if (task) await tl.external.complete(task.id, "w1", { sent: true });
+   */
+  get external(): ExternalTasks {
+    this.#assertOpen();
+    return (this.#external ??= new ExternalTasks(this.#engine, this.#maxPayloadBytes));
   }
 
   /** @internal For the HTTP server and tests: the engine's internals. */

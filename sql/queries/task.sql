@@ -10,21 +10,21 @@ WITH input AS (
     $1::text[], $2::jsonb[], $3::integer[], $4::timestamptz[], $5::integer[], $6::integer[],
     $7::text[], $8::integer[], $9::integer[], $10::boolean[], $11::text[], $12::text[],
     $13::bigint[], $14::text[], $15::integer[], $16::integer[], $17::integer[], $18::integer[],
-    $19::text[], $20::integer[], $21::text[], $22::boolean[]
+    $19::text[], $20::integer[], $21::text[], $22::boolean[], $23::jsonb[]
   ) WITH ORDINALITY AS i(topic, payload, priority, run_at, delay_ms, max_attempts,
       backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags, key,
       process_id, step, start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms,
-      state, pending_parents, on_failure, is_output, n)
+      state, pending_parents, on_failure, is_output, trace, n)
 ), inserted AS (
   INSERT INTO {schema}.task (topic, state, payload, priority, run_at, max_attempts,
       backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags, key, process_id, step,
       start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms, deadline_at,
-      pending_parents, on_failure, is_output)
+      pending_parents, on_failure, is_output, trace)
   SELECT topic, state, payload, priority, due, max_attempts,
          backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags::text[], key, process_id, step,
          start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms,
          due + schedule_to_close_ms * interval '1 millisecond',
-         coalesce(pending_parents, 0), on_failure, coalesce(is_output, false)
+         coalesce(pending_parents, 0), on_failure, coalesce(is_output, false), trace
     FROM (SELECT *, coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond') AS due FROM input) AS i
    ORDER BY n
   ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
@@ -77,7 +77,7 @@ UPDATE {schema}.task t
  WHERE t.id = picked.id
 RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
           t.process_id, t.step, t.lease_token, t.run_at, t.created_at, t.attempted_at,
-          t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at, t.event,
+          t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at, t.event, t.trace,
           -- A step's handler sees the process input and its parents' outcomes. CASE keeps the
           -- subqueries off plain tasks.
           CASE WHEN t.process_id IS NULL THEN NULL
@@ -404,4 +404,4 @@ UPDATE {schema}.task t
  WHERE t.id = $1 AND t.state = 'ready'
 RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
           t.process_id, t.step, t.lease_token, t.run_at, t.created_at, t.attempted_at,
-          t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at, t.event;
+          t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at, t.event, t.trace;

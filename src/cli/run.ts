@@ -9,6 +9,7 @@ import { TasklaneError } from "../errors.js";
 import { UsageError, type CliIO } from "./io.js";
 import { migrateArgs, migrateCommand, migrateSettings, migrateUsage } from "./migrate.js";
 import { serveArgs, serveCommand, serveSettings, serveUsage } from "./serve.js";
+import { tokenCommand, tokenSettings } from "./token.js";
 
 /** Usage text of `tasklane` itself. */
 export const usage = `Usage: tasklane <command> [options]
@@ -16,6 +17,7 @@ export const usage = `Usage: tasklane <command> [options]
 Commands:
   serve     run the HTTP API
   migrate   apply database migrations, or print them as SQL (--print)
+  token     create, list or revoke API tokens of the HTTP server
 
 Run "tasklane <command> --help" for a command's options.
 `;
@@ -38,6 +40,9 @@ const commands: Record<string, Command> = {
       if (values.help) return help(io, migrateUsage);
       return migrateCommand(migrateSettings(values, io.env), io.stdout, io.logger);
     },
+  },
+  token: {
+    run: (args, io) => tokenCommand(tokenSettings(args, io.env), io.stdout, io.logger),
   },
 };
 

@@ -12,6 +12,7 @@ import type { Executor } from "../db/driver.js";
 import type { Queries } from "../db/queries.js";
 import { safeJson, taskFromRow, type EnqueuedTask, type TaskState } from "../task.js";
 import type { Definition } from "./definition.js";
+import { traceCarrier, withSpan } from "../telemetry.js";
 
 /** One task to insert, after validation. */
 export interface TaskInput {
@@ -60,7 +61,8 @@ function arrayLiteral(values: readonly string[]): string {
 
 /** Builds TaskInsertMany's column arrays, resolving each task's policy against its definition. */
 function insertParams(inputs: readonly TaskInput[], definitions: ReadonlyMap<string, Definition>): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 22 }, () => new Array(inputs.length));
+  const columns: unknown[][] = Array.from({ length: 23 }, () => new Array(inputs.length));
+  const trace = traceCarrier();
   inputs.forEach((input, i) => {
     const def = definitions.get(input.topic)?.options;
     const o = input.options;
@@ -89,6 +91,7 @@ function insertParams(inputs: readonly TaskInput[], definitions: ReadonlyMap<str
       input.pendingParents ?? 0,
       input.onFailure ?? null,
       input.isOutput ?? false,
+      trace,
     ];
     values.forEach((v, c) => (columns[c]![i] = v));
   });
@@ -109,7 +112,8 @@ export async function insertTasks(
   definitions: ReadonlyMap<string, Definition>,
 ): Promise<EnqueuedTask[]> {
   if (inputs.length === 0) return [];
-  const rows = await db.query<InsertRow>(queries.get("TaskInsertMany"), insertParams(inputs, definitions));
+  const rows = await withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, { "tasklane.topic": inputs[0]!.topic, "tasklane.count": inputs.length }, () =>
+    db.query<InsertRow>(queries.get("TaskInsertMany"), insertParams(inputs, definitions)));
   const created = rows.filter((r) => r.created).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   const byKey = new Map<string, InsertRow>();
   for (const r of rows) if (r.key !== null && !byKey.has(r.key)) byKey.set(r.key, r);

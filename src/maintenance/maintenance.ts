@@ -11,6 +11,7 @@ import { Rescuer } from "./rescuer.js";
 import { TimeoutEnforcer } from "./timeouts.js";
 import { WorkerReaper } from "./reaper.js";
 import type { PeriodicService } from "./service.js";
+import { Pruner, defaultRetention, type RetentionConfig } from "./pruner.js";
 import { CronService } from "../schedules/service.js";
 import type { Schedules } from "../schedules/schedules.js";
 
@@ -22,12 +23,14 @@ export interface MaintenanceConfig {
   leaderTermMs: number;
   /** A worker not seen for this long is marked lost (default 60,000 ms). */
   workerLostAfterMs: number;
+  /** How long finished work is kept (the `retention` open option). */
+  retention?: RetentionConfig;
 }
 
 /** @internal */
 export class Maintenance {
   readonly leadership: Leadership;
-  readonly services: { rescuer: Rescuer; timeouts: TimeoutEnforcer; reaper: WorkerReaper; cron: CronService };
+  readonly services: { rescuer: Rescuer; timeouts: TimeoutEnforcer; reaper: WorkerReaper; cron: CronService; pruner: Pruner };
   #started = false;
 
   constructor(engine: Engine, config: MaintenanceConfig, schedules: Schedules) {
@@ -36,6 +39,8 @@ export class Maintenance {
       timeouts: new TimeoutEnforcer(engine, config.intervalMs),
       reaper: new WorkerReaper(engine, Math.max(config.intervalMs, 1_000), config.workerLostAfterMs),
       cron: new CronService(engine, config.intervalMs, schedules),
+      // Pruning is not urgent: once a minute at most, in small batches.
+      pruner: new Pruner(engine, Math.max(config.intervalMs, 60_000), config.retention ?? defaultRetention),
     };
     this.leadership = new Leadership(engine, config.leaderTermMs, (leader) => {
       for (const s of this.#all()) {

@@ -18,9 +18,11 @@
  * @module
  */
 import { hostname } from "node:os";
+import { SpanKind } from "@opentelemetry/api";
 import type { Engine } from "../tasklane.js";
 import { Completer, type Written } from "./completer.js";
 import { Attempt, type AbortCause, type TimeoutEvent } from "./attempt.js";
+import { endAttemptSpan, startAttemptSpan, withSpan } from "../telemetry.js";
 import { BusinessError, FatalError, InvalidStateError, LeaseLostError, RetryAfterError, ValidationError } from "../errors.js";
 import { errorRecord, runningTaskFromRow, safeJson, WaitForEvent, type ExitOutcome, type TaskContext, type TaskError } from "../task.js";
 
@@ -160,9 +162,10 @@ export class Worker {
         const free = this.#config.concurrency - this.#active.size;
         if (free < this.#refillAt && !(free > 0 && this.#active.size === 0)) break;
         const want = Math.min(free, 1_000);
-        const rows = await this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("TaskClaim"), [
-          this.#config.topics, this.#config.tags ?? [], want, this.id, this.#config.leaseMs, null,
-        ]);
+        const rows = await withSpan("tasklane.claim", { "tasklane.worker": this.id, "tasklane.want": want }, () =>
+          this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("TaskClaim"), [
+            this.#config.topics, this.#config.tags ?? [], want, this.id, this.#config.leaseMs, null,
+          ]), SpanKind.CLIENT);
         this.#claimFailures = 0;
         if (rows.length < want) this.#maybeWork = false;
         // A worker stopped while its claim was in flight still runs (and finishes) what it got.
@@ -188,9 +191,15 @@ export class Worker {
     const ctx = this.#context(attempt, row);
     const events = this.#engine.events;
     events.emit("task:started", task, this.id);
-    new Promise((resolve) => resolve(definition.handler(task, ctx)))
+    const { span, run } = startAttemptSpan(task.topic, row.trace, {
+      "tasklane.task_id": task.id, "tasklane.topic": task.topic, "tasklane.attempt": task.attempt, "tasklane.worker": this.id,
+      ...(task.processId && { "tasklane.process_id": task.processId, "tasklane.step": task.step ?? "" }),
+    });
+    // The handler runs inside the attempt's span, so its own spans (HTTP calls, queries) nest under it.
+    new Promise((resolve) => resolve(run(() => definition.handler(task, ctx))))
       .then(
         (result) => {
+          endAttemptSpan(span, attempt.settled ? "aborted" : result instanceof WaitForEvent ? "waiting" : "returned");
           if (!attempt.settle()) return;
           if (result instanceof WaitForEvent) {
             return this.#completer.wait(task.id, attempt.token, result.name, result.timeoutMs).then((w) => this.#exit(attempt, w));
@@ -204,6 +213,7 @@ export class Worker {
           });
         },
         (err: unknown) => {
+          endAttemptSpan(span, attempt.settled ? "aborted" : "threw", err);
           if (!attempt.settle()) return;
           return this.#fail(attempt, err, !(err instanceof FatalError || err instanceof BusinessError));
         },

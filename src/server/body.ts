@@ -43,7 +43,7 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
  * Marks the connection for closing after an answer sent before the body was read: the server
  * drops the rest of the body, and a client reusing the connection would see it cut off.
  */
-function closeAfterResponse(c: Context): void {
+export function closeAfterResponse(c: Context): void {
   c.header("Connection", "close");
 }
 
@@ -69,7 +69,7 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
 }
 
 /** Whether a request has a body: HTTP/1.1 frames one only with a length or chunked encoding. */
-function hasBody(req: Request): boolean {
+export function hasBody(req: Request): boolean {
   const length = req.headers.get("content-length");
   return req.headers.has("transfer-encoding") || (length !== null && length.trim() !== "0");
 }

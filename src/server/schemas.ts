@@ -22,7 +22,7 @@ function textProblem(text: string): string | null {
 }
 
 /** A string schema that also rejects text PostgreSQL cannot store. */
-function storable(schema: z.ZodString): z.ZodString {
+export function storable(schema: z.ZodString): z.ZodString {
   return schema.superRefine((text, ctx) => {
     const problem = textProblem(text);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
@@ -77,13 +77,18 @@ function jsonProblem(value: unknown): { path: (string | number)[]; message: stri
   return null;
 }
 
-const payloadSchema = z
+/**
+ * Any JSON value PostgreSQL can store as it is: no NUL or unpaired surrogate in a string or a
+ * key, no number beyond a double, no deeper nesting than {@link maxPayloadDepth}.
+ */
+export const jsonValueSchema = z
   .unknown()
   .superRefine((value, ctx) => {
     const problem = jsonProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem.message, path: problem.path });
-  })
-  .optional();
+  });
+
+const payloadSchema = jsonValueSchema.optional();
 
 const runAtSchema = z.iso
   .datetime({ offset: true, error: "runAt must be an ISO 8601 date-time with a time zone, e.g. 2030-01-01T09:00:00Z" })

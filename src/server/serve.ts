@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { ValidationError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { Tokens } from "../auth/tokens.js";
 import { Tasklane } from "../tasklane.js";
 import { createApp } from "./app.js";
 
@@ -18,8 +19,8 @@ export interface ServeOptions {
   /** TCP port; 0 picks a free one (default 3000). */
   port?: number;
   /**
-   * Interface to listen on (default `127.0.0.1`). The API has no authentication yet, so it
-   * listens on loopback unless told otherwise.
+   * Interface to listen on (default `127.0.0.1`). Every route but the probes needs a token, but
+   * traffic is plain HTTP: listen beyond loopback only behind TLS.
    */
   host?: string;
   /** PostgreSQL schema of Tasklane's tables (default `tasklane`). */
@@ -28,6 +29,13 @@ export interface ServeOptions {
   logger?: Logger;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimitBytes?: number;
+  /**
+   * Create an `admin` token when the database has never had one, and return its secret in
+   * {@link RunningServer.createdToken}. Default: true on an embedded database (`pglite://`,
+   * `memory://`), whose only user is its own process, false on a PostgreSQL server, where
+   * operators create tokens with `tasklane token create`.
+   */
+  bootstrapToken?: boolean;
 }
 
 /** A running server, returned by {@link serve}. */
@@ -36,6 +44,10 @@ export interface RunningServer {
   url: string;
   /** The instance the server runs on. */
   tl: Tasklane;
+  /** The admin token this start created (see {@link ServeOptions.bootstrapToken}): shown once, stored only as a hash. */
+  createdToken: { id: string; token: string } | null;
+  /** Whether a live token exists: without one, no request but the probes can succeed. */
+  hasTokens: boolean;
   /** Stops accepting connections, lets requests in flight finish, then closes the instance. Idempotent. */
   close(): Promise<void>;
 }
@@ -61,7 +73,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   if (host.trim() === "") throw new ValidationError("host must not be empty", { field: "host" });
   const tl = await Tasklane.open({ database: options.database, schema: options.schema, logger: options.logger });
   let server: Server;
+  let createdToken: RunningServer["createdToken"] = null;
+  let hasTokens: boolean;
   try {
+    const tokens = new Tokens(tl.engine);
+    if (options.bootstrapToken ?? tl.backend === "pglite") {
+      createdToken = await tokens.createFirst({ name: "admin", scopes: ["admin"] }, "tasklane serve");
+    }
+    hasTokens = createdToken !== null || (await tokens.anyLive());
     server = await start(tl, options, port, host);
   } catch (err) {
     await tl.close();
@@ -72,6 +91,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}`,
     tl,
+    createdToken,
+    hasTokens,
     close: () => (closing ??= stop(server).finally(() => tl.close())),
   };
 }

@@ -10,52 +10,13 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { run } from "../../src/cli/run.js";
 import { shutdownOnSignals } from "../../src/cli/signals.js";
-import type { CliIO } from "../../src/cli/io.js";
-import { silentLogger } from "../../src/logger.js";
+import { fakeIO } from "./cli-io.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 /** The environment of a child CLI, without settings the test runner's own environment may carry. */
 const childEnv = Object.fromEntries(
   Object.entries(process.env).filter(([k]) => !["DATABASE_URL", "PORT", "HOST", "TASKLANE_SCHEMA"].includes(k)),
 );
-
-/** An in-process CLI: what it wrote, and a signal the test aborts instead of sending SIGTERM. */
-function fakeIO(env: Record<string, string> = {}) {
-  const stop = new AbortController();
-  let stdout = "";
-  let stderr = "";
-  const written = new EventEmitter();
-  const io: CliIO = {
-    stdout: { write: (text: string) => ((stdout += text), written.emit("stdout", stdout)) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-    shutdownSignal: () => stop.signal,
-    logger: silentLogger,
-  };
-  return {
-    io,
-    stop,
-    get stdout() {
-      return stdout;
-    },
-    get stderr() {
-      return stderr;
-    },
-    /** Resolves with the first match of `pattern` in standard output. */
-    waitFor: (pattern: RegExp) =>
-      new Promise<RegExpMatchArray>((resolve) => {
-        const check = (text: string) => {
-          const m = text.match(pattern);
-          if (m) {
-            written.off("stdout", check);
-            resolve(m);
-          }
-        };
-        written.on("stdout", check);
-        check(stdout);
-      }),
-  };
-}
 
 /** Resolves with the first stdout line matching `pattern`; rejects if the process exits first. */
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {

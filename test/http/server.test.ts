@@ -6,6 +6,8 @@ import { silentLogger, type Logger } from "../../src/logger.js";
 import type { Tasklane } from "../../src/tasklane.js";
 
 let server: RunningServer;
+/** The admin token the embedded server created at its first start. */
+let auth: Record<string, string>;
 /** Ids of every task a successful request created; nothing else may exist at the end. */
 const created = new Set<string>();
 /** What the server logged as errors: a request that reaches one is a server fault. */
@@ -14,6 +16,7 @@ const logged: unknown[] = [];
 beforeAll(async () => {
   const logger: Logger = { ...silentLogger, error: (obj: unknown) => void logged.push(obj) };
   server = await serve({ database: "memory://", port: 0, logger });
+  auth = { authorization: `Bearer ${server.createdToken!.token}` };
 }, 30_000);
 
 afterAll(async () => {
@@ -23,7 +26,7 @@ afterAll(async () => {
 function post(body: unknown, init: { raw?: boolean; headers?: Record<string, string> } = {}): Promise<Response> {
   return fetch(`${server.url}/api/v1/tasks`, {
     method: "POST",
-    headers: { "content-type": "application/json", ...init.headers },
+    headers: { "content-type": "application/json", ...auth, ...init.headers },
     body: init.raw ? (body as string) : JSON.stringify(body),
   });
 }
@@ -99,7 +102,7 @@ describe("HTTP API", () => {
     const bytes = new TextEncoder().encode(JSON.stringify({ topic: "streamed", payload: { ok: true } }));
     const res = await fetch(`${server.url}/api/v1/tasks`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...auth },
       body: new ReadableStream<Uint8Array>({
         start(controller) {
           controller.enqueue(bytes.subarray(0, 5));
@@ -115,22 +118,22 @@ describe("HTTP API", () => {
     expect(body).toMatchObject({ topic: "streamed", payload: { ok: true } });
   });
 
-  it("GET /api/v1/tasks/:id returns the task", async () => {
-    const res = await fetch(`${server.url}/api/v1/tasks/${first.id}`);
+  it("GET /api/v1/tasks/:id returns the task with its attempts and events", async () => {
+    const res = await fetch(`${server.url}/api/v1/tasks/${first.id}`, { headers: auth });
     expect(res.status).toBe(200);
     const { created: _created, ...task } = first;
-    expect(await res.json()).toEqual(task);
+    expect(await res.json()).toEqual({ ...task, attempts: [], events: [] });
   });
 
   it("GET an unknown or malformed id answers 404 NOT_FOUND", async () => {
     for (const id of ["999999999", "abc", "0", "-1", "99999999999999999999999"]) {
-      await expectError(await fetch(`${server.url}/api/v1/tasks/${id}`), 404, "NOT_FOUND");
+      await expectError(await fetch(`${server.url}/api/v1/tasks/${id}`, { headers: auth }), 404, "NOT_FOUND");
     }
   });
 
   it("an unknown route answers 404 NOT_FOUND in the error envelope", async () => {
     await expectError(await fetch(`${server.url}/nope`), 404, "NOT_FOUND");
-    await expectError(await fetch(`${server.url}/api/v1/tasks/1`, { method: "DELETE" }), 404, "NOT_FOUND");
+    await expectError(await fetch(`${server.url}/api/v1/tasks/1`, { method: "DELETE", headers: auth }), 404, "NOT_FOUND");
   });
 
   describe("bad input answers 4xx and writes nothing", () => {
@@ -220,7 +223,7 @@ describe("HTTP API", () => {
       });
       const res = await fetch(`${server.url}/api/v1/tasks`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...auth },
         body: stream,
         duplex: "half",
       } as RequestInit);
@@ -236,7 +239,7 @@ describe("HTTP API", () => {
         "UNSUPPORTED_MEDIA_TYPE",
       );
       await expectError(
-        await fetch(`${server.url}/api/v1/tasks`, { method: "POST", body: new Blob([body]) }),
+        await fetch(`${server.url}/api/v1/tasks`, { method: "POST", body: new Blob([body]), headers: auth }),
         415,
         "UNSUPPORTED_MEDIA_TYPE",
       );
@@ -260,17 +263,23 @@ describe("HTTP API", () => {
 });
 
 describe("createApp error mapping", () => {
+  /** Accepts the one secret these tests send, as an admin. */
+  const authenticate = async (token: string) => (token === "test-secret" ? { id: "1", name: "test", scopes: ["admin" as const] } : null);
+  const headers = { authorization: "Bearer test-secret" };
+  /** Just enough of an instance to build the app (its metrics subscribe to events). */
+  const fake = (methods: Record<string, unknown> = {}) => ({ on() {}, engine: { logger: silentLogger }, ...methods }) as unknown as Tasklane;
+
   /** An instance whose reads fail as given, to reach error paths a healthy database never takes. */
   function failingApp(error: Error): { app: ReturnType<typeof createApp>; logged: unknown[] } {
     const logged: unknown[] = [];
     const logger: Logger = { ...silentLogger, error: (obj: unknown) => void logged.push(obj) };
-    const tl = { getTask: () => Promise.reject(error) } as unknown as Tasklane;
-    return { app: createApp(tl, { logger }), logged };
+    const tl = fake({ getTask: () => Promise.reject(error) });
+    return { app: createApp(tl, { logger, authenticate }), logged };
   }
 
   it("an unexpected error answers 500 INTERNAL without its message, and is logged", async () => {
     const { app, logged } = failingApp(new Error("connection to 10.0.0.5 refused: password=hunter2"));
-    const res = await app.request("/api/v1/tasks/1");
+    const res = await app.request("/api/v1/tasks/1", { headers });
     const error = await expectError(res, 500, "INTERNAL");
     expect(error.message).not.toContain("hunter2");
     expect(error.details).toBeUndefined();
@@ -279,7 +288,7 @@ describe("createApp error mapping", () => {
 
   it("a closed instance answers 503 CLOSED", async () => {
     const { app, logged } = failingApp(new ClosedError());
-    await expectError(await app.request("/api/v1/tasks/1"), 503, "CLOSED");
+    await expectError(await app.request("/api/v1/tasks/1", { headers }), 503, "CLOSED");
     expect(logged).toHaveLength(0);
   });
 
@@ -288,10 +297,10 @@ describe("createApp error mapping", () => {
   });
 
   it("honours a custom body limit", async () => {
-    const small = createApp({} as Tasklane, { bodyLimitBytes: 16, logger: silentLogger });
+    const small = createApp(fake(), { bodyLimitBytes: 16, logger: silentLogger, authenticate });
     const res = await small.request("/api/v1/tasks", {
       method: "POST",
-      headers: { "content-type": "application/json", "content-length": "40" },
+      headers: { "content-type": "application/json", "content-length": "40", ...headers },
       body: JSON.stringify({ topic: "a-topic-that-is-long-enough" }),
     });
     await expectError(res, 413, "PAYLOAD_TOO_LARGE");

@@ -1,0 +1,140 @@
+/**
+ * Where the time of the hot statements goes: runs `EXPLAIN (ANALYZE, BUFFERS)` of the engine's own
+ * statements (from sql/queries, through the engine's query registry) against a loaded table, and
+ * times the same statements end to end from the driver, so the database's share and the client's
+ * share of each can be told apart.
+ *
+ *   node --import tsx bench/explain.ts [--backlog 100000] [--history 0] [--batch 1000] [--backend pg|pglite]
+ *
+ * Each EXPLAIN ANALYZE runs inside a transaction that is rolled back, so the table stays as loaded.
+ */
+import { parseArgs } from "node:util";
+import { openBenchDb, pgServer, type BackendKind } from "./lib/db.js";
+import { seedHistory } from "./scenarios/b-drain.js";
+import { chunks, median, now, round } from "./lib/timing.js";
+import { insertTasks, taskInput } from "../src/client/enqueue.js";
+import type { Executor } from "../src/db/driver.js";
+import type { Query } from "../src/db/queries.js";
+
+const { values } = parseArgs({
+  options: {
+    backlog: { type: "string", default: "100000" },
+    history: { type: "string", default: "0" },
+    batch: { type: "string", default: "1000" },
+    backend: { type: "string", default: "pg" },
+    repeat: { type: "string", default: "20" },
+  },
+});
+const backend = values.backend as BackendKind;
+const backlog = Number(values.backlog);
+const batch = Number(values.batch);
+const repeat = Number(values.repeat);
+
+const server = backend === "pg" ? await pgServer() : undefined;
+const db = await openBenchDb(backend, server?.url ?? null);
+try {
+  const tl = await db.open();
+  const { queries, driver } = tl.engine;
+  if (Number(values.history) > 0) console.log("history", await seedHistory(tl, db, Number(values.history), 1000));
+  for (const b of chunks(backlog, 1000, (i) => ({ topic: "bench.noop", payload: { i } }))) await tl.enqueueMany(b);
+  await db.sql(`VACUUM ANALYZE "${tl.schema}".task`);
+  console.log(`${backend}: ${backlog} ready tasks, ${values.history} finished; batches of ${batch}\n`);
+
+  /** Substitutes $n in the query text so EXPLAIN can run it as a plain statement. */
+  const literal = (v: unknown): string => {
+    if (v === null || v === undefined) return "NULL";
+    if (Array.isArray(v)) return `ARRAY[${v.map(literal).join(",")}]`;
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    return `'${String(v).replaceAll("'", "''")}'`;
+  };
+  const inline = (text: string, params: unknown[]) => text.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
+  const explain = async (title: string, name: string, params: unknown[]) => {
+    const text = inline(queries.get(name).text, params);
+    await db.sql("BEGIN");
+    try {
+      const rows = await db.sql<Record<string, string>>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${text}`);
+      console.log(`--- ${title}\n${rows.map((r) => Object.values(r)[0]).join("\n")}\n`);
+    } finally {
+      await db.sql("ROLLBACK");
+    }
+  };
+  const claimParams = (n: number) => [["bench.noop"], [], n, "explain-worker", 30_000, null];
+  await explain(`TaskClaim, LIMIT ${batch}`, "TaskClaim", claimParams(batch));
+
+  // End-to-end, from the driver: claim a batch, complete it; repeat; report medians.
+  const claimMs: number[] = [];
+  const completeMs: number[] = [];
+  const insertMs: number[] = [];
+  const enqueueManyMs: number[] = [];
+  const insertTotalMs: number[] = [];
+  let lastClaim: Record<string, unknown>[] = [];
+  for (let r = 0; r < repeat; r++) {
+    let t = now();
+    const rows = await driver.query<Record<string, unknown>>(queries.get("TaskClaim"), claimParams(batch));
+    claimMs.push(now() - t);
+    lastClaim = rows;
+    t = now();
+    await driver.query(queries.get("TaskCompleteMany"), [rows.map((x) => x.id), rows.map((x) => x.lease_token), rows.map(() => "null")]);
+    completeMs.push(now() - t);
+    const items = Array.from({ length: batch }, (_, i) => ({ topic: "bench.other", payload: { i } }));
+    t = now();
+    await tl.enqueueMany(items);
+    enqueueManyMs.push(now() - t);
+  }
+  // The insert statement alone (what enqueueMany sends), timed inside the driver call, so the
+  // JavaScript around it (validation, parameter arrays, building the returned tasks) is apart.
+  let lastInsertParams: unknown[] = [];
+  const timedDriver: Executor = {
+    async query<R>(q: Query, params: readonly unknown[] = []) {
+      lastInsertParams = [...params];
+      const t = now();
+      const rows = await driver.query<R>(q, params);
+      insertMs.push(now() - t);
+      return rows;
+    },
+    exec: (script: string) => driver.exec(script),
+  };
+  for (let r = 0; r < repeat; r++) {
+    const inputs = Array.from({ length: batch }, (_, i) => taskInput("bench.other", { i }, {}, 4 * 2 ** 20));
+    const t = now();
+    await insertTasks(timedDriver, queries, inputs, tl.engine.definitions);
+    insertTotalMs.push(now() - t);
+  }
+  const row = (what: string, xs: number[]) => console.log(`${what.padEnd(44)} median ${round(median(xs), 2)} ms  → ${Math.round((batch / median(xs)!) * 1000).toLocaleString("en-US")} rows/s`);
+  row(`TaskClaim (${batch}) via driver`, claimMs);
+  row(`TaskCompleteMany (${batch}) via driver`, completeMs);
+  row(`TaskInsertMany (${batch}) via driver`, insertMs);
+  row(`insertTasks (${batch}) incl. JS around it`, insertTotalMs);
+  row(`enqueueMany (${batch}) end to end`, enqueueManyMs);
+  // The same claim and completion with the task table's user triggers disabled (the process
+  // trigger is a statement trigger with transition tables: it fires on every UPDATE of task).
+  const triggers = db.kind === "pg" || db.kind === "pglite"
+    ? await db.sql<{ tgname: string }>(`SELECT tgname FROM pg_trigger WHERE tgrelid = '"${tl.schema}".task'::regclass AND NOT tgisinternal`)
+    : [];
+  if (triggers.length) {
+    await db.sql(`ALTER TABLE "${tl.schema}".task DISABLE TRIGGER USER`);
+    const c2: number[] = [];
+    const d2: number[] = [];
+    for (let r = 0; r < repeat; r++) {
+      let t = now();
+      const rows = await driver.query<Record<string, unknown>>(queries.get("TaskClaim"), claimParams(batch));
+      c2.push(now() - t);
+      t = now();
+      await driver.query(queries.get("TaskCompleteMany"), [rows.map((x) => x.id), rows.map((x) => x.lease_token), rows.map(() => "null")]);
+      d2.push(now() - t);
+    }
+    await db.sql(`ALTER TABLE "${tl.schema}".task ENABLE TRIGGER USER`);
+    console.log(`without trigger(s) ${triggers.map((x) => x.tgname).join(", ")}:`);
+    row(`TaskClaim (${batch}) via driver`, c2);
+    row(`TaskCompleteMany (${batch}) via driver`, d2);
+  }
+  console.log();
+  const ids = lastClaim.map((x) => x.id);
+  const claimed = await driver.query<Record<string, unknown>>(queries.get("TaskClaim"), claimParams(batch));
+  await explain(`TaskCompleteMany, ${batch} rows`, "TaskCompleteMany", [claimed.map((x) => x.id), claimed.map((x) => x.lease_token), claimed.map(() => "null")]);
+  await explain(`TaskInsertMany, ${batch} rows`, "TaskInsertMany", lastInsertParams);
+  void ids;
+} finally {
+  await db.close();
+  await server?.stop();
+}

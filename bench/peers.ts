@@ -1,0 +1,97 @@
+/**
+ * Runs the peers' harness (`shared/peers/`: graphile-worker, pg-boss, BullMQ on Redis and on
+ * PostgreSQL, raw PostgreSQL) on this machine, in the same benchmark run, so Tasklane's numbers sit
+ * next to numbers taken under the same conditions. Their code is copied to a temp directory and
+ * installed there (`npm ci`, which also brings the Node 24 they need); nothing of theirs enters
+ * this repository except their result files, copied to `bench/results/peers-<date>/`.
+ *
+ * PostgreSQL: the benchmark's own server (passed in). Redis: `redis-server` from Debian's package,
+ * started here on a free loopback port without persistence (as their README says); without it,
+ * BullMQ on Redis is skipped with a message. Never run while another benchmark runs.
+ */
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PEERS_DIR } from "./report.js";
+import { RESULTS_DIR, today } from "./lib/results.js";
+
+function which(cmd: string): string | null {
+  try {
+    return execFileSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().unref().on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: "inherit" });
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}`))));
+  });
+}
+
+/**
+ * Runs their `run-all.sh` (or its `--quick` pass) against `pgUrl`'s server; returns the directory
+ * their result files were copied to, or null when the peers' harness is not there.
+ */
+export async function runPeers({ pgUrl, quick }: { pgUrl: string; quick: boolean; runs: number }): Promise<string | null> {
+  if (!existsSync(join(PEERS_DIR, "run-all.sh"))) {
+    console.log(`[peers] the peers' harness is not at ${PEERS_DIR} (set TASKLANE_PEERS_DIR): skipped`);
+    return null;
+  }
+  const work = mkdtempSync(join(tmpdir(), "tasklane-peers-"));
+  let redis: ChildProcess | undefined;
+  try {
+    cpSync(PEERS_DIR, work, {
+      recursive: true,
+      filter: (src) => !/[/\\](node_modules|results)([/\\]|$)/.test(src.slice(PEERS_DIR.length)),
+    });
+    console.log("[peers] npm ci (their packages and Node 24) in a temp copy");
+    await sh("npm", ["ci", "--no-audit", "--no-fund"], work);
+
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    const u = new URL(pgUrl);
+    Object.assign(env, { PGHOST: u.hostname, PGPORT: u.port || "5432", PGUSER: decodeURIComponent(u.username || "postgres") });
+    delete env.RESULTS_DIR;
+
+    let script = readFileSync(join(work, "run-all.sh"), "utf8");
+    const redisServer = which("redis-server");
+    if (redisServer) {
+      const port = await freePort();
+      redis = spawn(redisServer, ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+      env.REDIS_HOST = "127.0.0.1";
+      env.REDIS_PORT = String(port);
+      await new Promise((r) => setTimeout(r, 500));
+      console.log(`[peers] redis-server on 127.0.0.1:${port} (no persistence)`);
+    } else {
+      console.log("[peers] Redis not found (Debian: apt-get install -y redis-server): BullMQ on Redis skipped; BullMQ on PostgreSQL still runs");
+      script = script.split("\n").filter((l) => !/bench-bullmq\.mjs/.test(l)).join("\n");
+    }
+    if (!which("pgbench")) console.log("[peers] pgbench not on PATH (Debian: postgresql-client): their raw PostgreSQL part will fail");
+    writeFileSync(join(work, "run-tasklane.sh"), script);
+    console.log(`[peers] running their run-all.sh${quick ? " --quick" : ""} (sequentially; the full pass takes over an hour)`);
+    await sh("sh", ["run-tasklane.sh", ...(quick ? ["--quick"] : [])], work, env);
+
+    const from = join(work, quick ? "results/quick" : "results");
+    const to = join(RESULTS_DIR, `peers-${today()}${quick ? "-quick" : ""}`);
+    mkdirSync(to, { recursive: true });
+    for (const f of readdirSync(from).filter((f) => f.endsWith(".json") || f === "RESULTS.md")) copyFileSync(join(from, f), join(to, f));
+    console.log(`[peers] results copied to ${to}`);
+    return to;
+  } finally {
+    if (redis && redis.exitCode === null) redis.kill("SIGTERM");
+    rmSync(work, { recursive: true, force: true });
+  }
+}

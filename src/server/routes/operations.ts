@@ -1,0 +1,30 @@
+/**
+ * `/api/v1/workers` and `/api/v1/stats`: what runs, and how many tasks are where.
+ *
+ * @module
+ */
+import type { Tasklane } from "../../tasklane.js";
+import type { Api } from "../api.js";
+import { statsResponse, workersResponse } from "../responses.js";
+import type { TaskStats } from "../stats.js";
+
+/** Declares the operations routes on `api`; `stats` reads the counts. */
+export function operationRoutes(api: Api, tl: Tasklane, stats: () => Promise<TaskStats>): void {
+  const tag = "operations";
+
+  api.add({
+    method: "get", path: "/workers", scope: "read", tag, operationId: "listWorkers",
+    summary: "Workers that run, or ran in the last day, on this database",
+    responses: { 200: { description: "the workers registry", schema: workersResponse } },
+    handler: async (c) => c.json({ workers: await tl.listWorkers() }),
+  });
+
+  api.add({
+    method: "get", path: "/stats", scope: "read", tag, operationId: "getStats",
+    summary: "Tasks by state and by topic, and processes by state",
+    description:
+      "Exact counts for every state but completed. Completed tasks are counted exactly up to 10,000; beyond that the count is the planner's estimate (completedEstimated: true) and is left out of the per-topic counts, so the request costs the same however long the history.",
+    responses: { 200: { description: "the counts", schema: statsResponse } },
+    handler: async (c) => c.json(await stats()),
+  });
+}
