@@ -10,6 +10,8 @@ import { UsageError, type CliIO } from "./io.js";
 import { migrateArgs, migrateCommand, migrateSettings, migrateUsage } from "./migrate.js";
 import { serveArgs, serveCommand, serveSettings, serveUsage } from "./serve.js";
 import { tokenCommand, tokenSettings } from "./token.js";
+import { workerArgs, workerCommand, workerSettings, workerUsage } from "./worker.js";
+import { pruneArgs, pruneCommand, pruneUsage } from "./prune.js";
 
 /** Usage text of `tasklane` itself. */
 export const usage = `Usage: tasklane <command> [options]
@@ -18,6 +20,8 @@ Commands:
   serve     run the HTTP API
   migrate   apply database migrations, or print them as SQL (--print)
   token     create, list or revoke API tokens of the HTTP server
+  worker    run the task handlers a module exports
+  prune     delete finished work past its retention (--dry-run: only report)
 
 Run "tasklane <command> --help" for a command's options.
 `;
@@ -39,6 +43,20 @@ const commands: Record<string, Command> = {
       const { values } = parseArgs({ args, options: migrateArgs, strict: true, allowPositionals: false });
       if (values.help) return help(io, migrateUsage);
       return migrateCommand(migrateSettings(values, io.env), io.stdout, io.logger);
+    },
+  },
+  worker: {
+    run: (args, io) => {
+      const { values } = parseArgs({ args, options: workerArgs, strict: true, allowPositionals: false });
+      if (values.help) return help(io, workerUsage);
+      return workerCommand(workerSettings(values, io.env), io.stdout, io.shutdownSignal(), io.logger, Boolean((io.stdout as { isTTY?: boolean }).isTTY));
+    },
+  },
+  prune: {
+    run: (args, io) => {
+      const { values } = parseArgs({ args, options: pruneArgs, strict: true, allowPositionals: false });
+      if (values.help) return help(io, pruneUsage);
+      return pruneCommand(values, io.env, io.stdout, io.logger);
     },
   },
   token: {

@@ -44,7 +44,8 @@ export function typedValue(value: unknown): TypedValue {
  * `names` keeps only those variables (Camunda's `variables` of a topic).
  */
 export function taskVariables(task: ExternalTask, names?: readonly string[] | null): Record<string, TypedValue> {
-  const merged: Record<string, unknown> = {};
+  // Null prototypes: a variable named "__proto__" is a variable, not the object's prototype.
+  const merged: Record<string, unknown> = Object.create(null);
   const spread = (value: unknown) => {
     if (value !== null && typeof value === "object" && !Array.isArray(value)) Object.assign(merged, value);
   };
@@ -53,7 +54,7 @@ export function taskVariables(task: ExternalTask, names?: readonly string[] | nu
   if (task.payload !== null && (typeof task.payload !== "object" || Array.isArray(task.payload))) merged.payload = task.payload;
   else spread(task.payload);
   const wanted = names ? new Set(names) : null;
-  const out: Record<string, TypedValue> = {};
+  const out: Record<string, TypedValue> = Object.create(null);
   for (const [name, value] of Object.entries(merged)) if (!wanted || wanted.has(name)) out[name] = typedValue(value);
   return out;
 }
@@ -117,7 +118,7 @@ export function variablesToResult(...maps: unknown[]): Record<string, unknown> |
   for (const map of maps) {
     if (map === undefined || map === null) continue;
     if (typeof map !== "object" || Array.isArray(map)) throw new ValidationError("variables must be an object of { name: { value, type } }", { field: "variables" });
-    result ??= {};
+    result ??= Object.create(null) as Record<string, unknown>;
     for (const [name, variable] of Object.entries(map)) result[name] = plainValue(name, variable);
   }
   return result;

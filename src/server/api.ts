@@ -13,7 +13,7 @@ import { parseOptions } from "../config.js";
 import { ValidationError } from "../errors.js";
 import { requireScope, type AppEnv } from "./auth.js";
 import { hasBody, readJsonObject } from "./body.js";
-import { maxPayloadDepth } from "./schemas.js";
+import { jsonProblem, maxPayloadDepth } from "./schemas.js";
 
 /** Methods the API uses. */
 export type Method = "get" | "post" | "patch" | "delete";
@@ -60,22 +60,19 @@ export interface OperatorAction {
 /** What `/openapi.json` needs of a route. */
 export type RouteDoc = Omit<RouteSpec<z.ZodType, z.ZodType>, "handler">;
 
-/** Deepest nesting a request body may have: a payload's limit plus room for the fields around it. */
+/** Deepest nesting of a request body: a payload's limit plus room for the fields around it. */
 const maxBodyDepth = maxPayloadDepth + 8;
 
 /**
- * True when a JSON value nests deeper than `max`. Iterative: a hostile body nested 100,000 deep
- * parses fine but would overflow the stack of a recursive validator.
+ * Refuses a body that nests too deep, or holds text or numbers PostgreSQL would refuse, before
+ * zod sees it: a body nested 100,000 deep parses fine but would overflow the stack of zod's
+ * recursive validation. The schemas check the same rules field by field afterwards.
  */
-function deeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const [v, depth] = item;
-    if (typeof v !== "object" || v === null) continue;
-    if (depth + 1 > max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
+function assertStorableBody(body: unknown): void {
+  const problem = jsonProblem(body, maxBodyDepth);
+  if (!problem) return;
+  const path = problem.path.join(".");
+  throw new ValidationError(`invalid request body: ${path ? `${path}: ` : ""}${problem.message}`, { issues: [{ path, message: problem.message }] });
 }
 
 /** Reads the query string as one string per name; a name given twice is refused. */
@@ -104,15 +101,16 @@ export class Api {
     const { handler, ...doc } = spec;
     this.#routes.push(doc as RouteDoc);
     this.app.on(spec.method.toUpperCase(), spec.path, requireScope(spec.scope), async (c) => {
-      const query = spec.query ? parseOptions(spec.query, queryObject(c), "query string") : undefined;
-      if (!spec.query) {
-        const names = Object.keys(c.req.queries());
-        if (names.length) throw new ValidationError(`invalid query string: this route takes no query parameters (got ${names.join(", ")})`, { field: names[0] });
+      const params = queryObject(c);
+      const names = Object.keys(params);
+      if (!spec.query && names.length) {
+        throw new ValidationError(`invalid query string: this route takes no query parameters (got ${names.join(", ")})`, { field: names[0] });
       }
+      const query = spec.query ? parseOptions(spec.query, params, "query string") : undefined;
       let body: unknown;
       if (spec.body) {
         const raw = spec.bodyRequired === false && !(await sendsBody(c)) ? {} : await readJsonObject(c);
-        if (deeperThan(raw, maxBodyDepth)) throw new ValidationError(`request body nests deeper than ${maxBodyDepth} levels`, { field: "body" });
+        assertStorableBody(raw);
         body = parseOptions(spec.body, raw, "request body");
       }
       return handler(c, { body: body as z.output<B>, query: query as z.output<Q> });

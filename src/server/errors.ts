@@ -51,6 +51,9 @@ export const statusOfCode: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   NOT_FOUND: 404,
   INVALID_STATE: 409,
   CLOSED: 503,
+  // Over the back-pressure limit: "too many requests, come back after Retry-After" is exactly
+  // what a producer should hear (the bounded inbox of the seed).
+  BACKPRESSURE: 429,
 };
 
 /** Codes for statuses raised by Hono itself or its middleware as an `HTTPException`. */
@@ -86,6 +89,9 @@ export function errorHandler(logger: Logger): ErrorHandler {
     if (err instanceof HttpError) return errorResponse(c, err.status, err.code, err.message, err.details);
     if (err instanceof TasklaneError) {
       const status = statusOfCode[err.code];
+      const retryAfterMs = err.details?.retryAfterMs;
+      // Retry-After is in whole seconds; round up so a client never comes back too early.
+      if (typeof retryAfterMs === "number" && (status === 503 || status === 429)) c.header("Retry-After", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
       if (status !== undefined) return errorResponse(c, status, err.code, err.message, err.details);
     } else if (err instanceof HTTPException && err.status < 500) {
       const status = err.status as ContentfulStatusCode;

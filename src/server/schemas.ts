@@ -44,10 +44,10 @@ function pathOf(node: Node): (string | number)[] {
 
 /**
  * The first part of a JSON value PostgreSQL's `jsonb` would reject or JavaScript would alter, or
- * that nests deeper than {@link maxPayloadDepth}. Iterative, because the input is untrusted and
+ * that nests deeper than `maxDepth`. Iterative, because the input is untrusted and
  * recursion could overflow the stack.
  */
-function jsonProblem(value: unknown): { path: (string | number)[]; message: string } | null {
+export function jsonProblem(value: unknown, maxDepth = maxPayloadDepth): { path: (string | number)[]; message: string } | null {
   const stack: Node[] = [{ value, key: null, parent: null, depth: 0 }];
   for (let node = stack.pop(); node; node = stack.pop()) {
     const v = node.value;
@@ -62,7 +62,7 @@ function jsonProblem(value: unknown): { path: (string | number)[]; message: stri
     }
     if (typeof v !== "object" || v === null) continue;
     const depth = node.depth + 1;
-    if (depth > maxPayloadDepth) return { path: pathOf(node), message: `nests deeper than ${maxPayloadDepth} levels` };
+    if (depth > maxDepth) return { path: pathOf(node), message: `nests deeper than ${maxDepth} levels` };
     if (Array.isArray(v)) {
       v.forEach((item, i) => stack.push({ value: item, key: i, parent: node, depth }));
       continue;
@@ -119,6 +119,9 @@ export const enqueueBodySchema = z.strictObject({
     })
     .optional(),
 });
+
+/** Body of the actions that take no input (retry, cancel, …): none, or `{}`; unknown fields are refused. */
+export const noInputBody = z.strictObject({});
 
 /** A parsed {@link enqueueBodySchema}. */
 export type EnqueueBody = z.output<typeof enqueueBodySchema>;

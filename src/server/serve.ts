@@ -93,7 +93,8 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     tl,
     createdToken,
     hasTokens,
-    close: () => (closing ??= stop(server).finally(() => tl.close())),
+    // Long polls end first (answering []), so the HTTP server is not held open by them.
+    close: () => (closing ??= tl.external.close().catch(() => undefined).then(() => stop(server)).finally(() => tl.close())),
   };
 }
 

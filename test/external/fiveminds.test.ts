@@ -100,7 +100,8 @@ describeServers("5Minds external task API", (kind) => {
     expect(failed.status).toBe(204);
     expect(await s.server.tl.getTask(service.id)).toMatchObject({ state: "ready", error: { message: "db down", details: { host: "db1" }, errorCode: "E_DB" } });
     await fetchAndLock("fm.service");
-    expect((await work(`/task/${service.id}/handle_service_error`, { workerId: "w1", errorMessage: "still down" })).status).toBe(204);
+    // `handle_system_error`, the name in the 5Minds documentation, is the same call.
+    expect((await work(`/task/${service.id}/handle_system_error`, { workerId: "w1", errorMessage: "still down" })).status).toBe(204);
     expect(await s.server.tl.getTask(service.id)).toMatchObject({ state: "failed", attempt: 2 });
   });
 

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type RunningServer } from "../../src/server/serve.js";
-import { createApp } from "../../src/server/app.js";
-import { ClosedError } from "../../src/errors.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
-import type { Tasklane } from "../../src/tasklane.js";
 
 let server: RunningServer;
 /** The admin token the embedded server created at its first start. */
@@ -259,50 +256,5 @@ describe("HTTP API", () => {
     });
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ topic: "café.ünïcode", payload: "😀" });
-  });
-});
-
-describe("createApp error mapping", () => {
-  /** Accepts the one secret these tests send, as an admin. */
-  const authenticate = async (token: string) => (token === "test-secret" ? { id: "1", name: "test", scopes: ["admin" as const] } : null);
-  const headers = { authorization: "Bearer test-secret" };
-  /** Just enough of an instance to build the app (its metrics subscribe to events). */
-  const fake = (methods: Record<string, unknown> = {}) => ({ on() {}, engine: { logger: silentLogger }, ...methods }) as unknown as Tasklane;
-
-  /** An instance whose reads fail as given, to reach error paths a healthy database never takes. */
-  function failingApp(error: Error): { app: ReturnType<typeof createApp>; logged: unknown[] } {
-    const logged: unknown[] = [];
-    const logger: Logger = { ...silentLogger, error: (obj: unknown) => void logged.push(obj) };
-    const tl = fake({ getTask: () => Promise.reject(error) });
-    return { app: createApp(tl, { logger, authenticate }), logged };
-  }
-
-  it("an unexpected error answers 500 INTERNAL without its message, and is logged", async () => {
-    const { app, logged } = failingApp(new Error("connection to 10.0.0.5 refused: password=hunter2"));
-    const res = await app.request("/api/v1/tasks/1", { headers });
-    const error = await expectError(res, 500, "INTERNAL");
-    expect(error.message).not.toContain("hunter2");
-    expect(error.details).toBeUndefined();
-    expect(logged).toHaveLength(1);
-  });
-
-  it("a closed instance answers 503 CLOSED", async () => {
-    const { app, logged } = failingApp(new ClosedError());
-    await expectError(await app.request("/api/v1/tasks/1", { headers }), 503, "CLOSED");
-    expect(logged).toHaveLength(0);
-  });
-
-  it("rejects a bad body limit", () => {
-    expect(() => createApp({} as Tasklane, { bodyLimitBytes: 0, logger: silentLogger })).toThrow(/bodyLimitBytes/);
-  });
-
-  it("honours a custom body limit", async () => {
-    const small = createApp(fake(), { bodyLimitBytes: 16, logger: silentLogger, authenticate });
-    const res = await small.request("/api/v1/tasks", {
-      method: "POST",
-      headers: { "content-type": "application/json", "content-length": "40", ...headers },
-      body: JSON.stringify({ topic: "a-topic-that-is-long-enough" }),
-    });
-    await expectError(res, 413, "PAYLOAD_TOO_LARGE");
   });
 });

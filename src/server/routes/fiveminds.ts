@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Hono, type ErrorHandler } from "hono";
+import { Hono, type Context, type ErrorHandler } from "hono";
 import { z } from "zod";
 import { parseOptions, storableString, topicSchema } from "../../config.js";
 import { InvalidStateError, LeaseLostError } from "../../errors.js";
@@ -93,15 +93,18 @@ export function fiveMindsRoutes(tl: Tasklane, options: FiveMindsRoutesOptions = 
     return c.body(null, 204);
   });
 
-  app.post("/task/:id/handle_service_error", async (c) => {
+  const serviceError = async (c: Context) => {
     const body = parseOptions(serviceErrorBody, await readJsonObject(c), "request body");
-    await tl.external.fail(c.req.param("id"), body.workerId, {
+    await tl.external.fail(c.req.param("id")!, body.workerId, {
       message: body.errorMessage ?? "service error",
       ...(body.errorDetails != null && { details: body.errorDetails }),
       ...(body.errorCode != null && { errorCode: body.errorCode }),
     });
     return c.body(null, 204);
-  });
+  };
+  app.post("/task/:id/handle_service_error", serviceError);
+  // The name the 5Minds documentation uses for the same call.
+  app.post("/task/:id/handle_system_error", serviceError);
 
   return app;
 }

@@ -11,7 +11,7 @@ import type { Api, OperatorAction as Action } from "../api.js";
 import { actorOf } from "../auth.js";
 import { cursorQuery, limitQuery, processParam, textQuery } from "../params.js";
 import { processPageResponse, processResponse, startedResponse, wokenResponse } from "../responses.js";
-import { jsonValueSchema, storable } from "../schemas.js";
+import { jsonValueSchema, noInputBody, storable } from "../schemas.js";
 import { eventBody } from "./tasks.js";
 
 const INT32_MAX = 2_147_483_647;
@@ -60,7 +60,6 @@ const listQuery = z.strictObject({
   cursor: cursorQuery.optional(),
 });
 
-const noInput = z.strictObject({});
 const idDoc = { idOrKey: "process id or key" };
 
 /** Declares the process routes on `api`. */
@@ -105,7 +104,7 @@ export function processRoutes(api: Api, tl: Tasklane): void {
     api.add({
       method: "post", path: `/processes/:idOrKey/${action.name}`, scope: "admin", tag, operationId: action.operationId, params: idDoc,
       summary: action.summary,
-      body: noInput, bodyRequired: false,
+      body: noInputBody, bodyRequired: false,
       responses: { 200: { description: "the process after the action", schema: processResponse } },
       handler: async (c) => c.json(await action.run(processParam(c), actorOf(c))),
     });

@@ -12,7 +12,7 @@ import type { Api, OperatorAction as Action } from "../api.js";
 import { actorOf } from "../auth.js";
 import { countQuery, scheduleParam } from "../params.js";
 import { scheduleResponse, schedulesResponse } from "../responses.js";
-import { jsonValueSchema } from "../schemas.js";
+import { jsonValueSchema, noInputBody } from "../schemas.js";
 
 // The library's own option schemas, with the payload held to what PostgreSQL stores as it is.
 const createBody = z.strictObject({
@@ -28,7 +28,6 @@ const listQuery = z.strictObject({
 });
 const getQuery = listQuery.extend({ events: countQuery.optional().describe("latest events to include (default 50)") });
 
-const noInput = z.strictObject({});
 const nameDoc = { name: "schedule name" };
 
 /** Declares the schedule routes on `api`. */
@@ -91,7 +90,7 @@ export function scheduleRoutes(api: Api, tl: Tasklane): void {
     api.add({
       method: "post", path: `/schedules/:name/${action.name}`, scope: "admin", tag, operationId: action.operationId, params: nameDoc,
       summary: action.summary,
-      body: noInput, bodyRequired: false,
+      body: noInputBody, bodyRequired: false,
       responses: { 200: { description: "the schedule after the action", schema: scheduleResponse } },
       handler: async (c) => c.json(await action.run(scheduleParam(c), actorOf(c))),
     });

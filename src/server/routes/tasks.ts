@@ -15,7 +15,7 @@ import { cursorQuery, idParam, limitQuery, taskStateQuery, textQuery } from "../
 import {
   enqueuedResponse, failureResponse, retriedResponse, taskDetailResponse, taskPageResponse, taskResponse, wokenResponse,
 } from "../responses.js";
-import { enqueueBodySchema, jsonValueSchema, storable } from "../schemas.js";
+import { enqueueBodySchema, jsonValueSchema, noInputBody, storable } from "../schemas.js";
 
 const listQuery = z.strictObject({
   state: taskStateQuery.optional(),
@@ -26,8 +26,6 @@ const listQuery = z.strictObject({
   cursor: cursorQuery.optional(),
 });
 
-/** Body of the actions that take no input; unknown fields are still refused. */
-const noInput = z.strictObject({});
 
 const completeBody = z.strictObject({ result: jsonValueSchema.optional().describe("stored as the task's result (default null)") });
 
@@ -57,7 +55,9 @@ export function taskRoutes(api: Api, tl: Tasklane): void {
     body: enqueueBodySchema,
     responses: { 201: { description: "created", schema: enqueuedResponse }, 200: { description: "a task with this key existed", schema: enqueuedResponse } },
     handler: async (c, { body: { topic, payload, ...options } }) => {
-      const task = await tl.enqueue(topic, payload, options);
+      // Over a back-pressure limit the answer is 429 at once: holding the request open while the
+      // queue drains would only tie up connections; the client retries after Retry-After.
+      const task = await tl.enqueue(topic, payload, { backpressureWaitMs: 0, ...options });
       c.header("Location", `/api/v1/tasks/${task.id}`);
       return c.json(task, task.created ? 201 : 200);
     },
@@ -117,7 +117,7 @@ export function taskRoutes(api: Api, tl: Tasklane): void {
     api.add({
       method: "post", path: `/tasks/:id/${action.name}`, scope: "admin", tag, operationId: action.operationId, params: idDoc,
       summary: action.summary,
-      body: noInput, bodyRequired: false,
+      body: noInputBody, bodyRequired: false,
       responses: { 200: { description: "the task after the action", schema: taskResponse } },
       handler: async (c) => c.json(await action.run(idParam(c, "task"), actorOf(c))),
     });
