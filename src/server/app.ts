@@ -5,6 +5,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import { context, propagation, ROOT_CONTEXT } from "@opentelemetry/api";
 import { Hono } from "hono";
 import { ValidationError } from "../errors.js";
 import type { Logger } from "../logger.js";
@@ -75,6 +76,9 @@ export function createApp(tl: Tasklane, options: AppOptions = {}): Hono<AppEnv> 
   app.notFound(notFoundHandler);
   // First, so that refused and failed requests are counted too.
   app.use("*", metrics.middleware());
+  // A caller's W3C `traceparent` becomes the active trace context of the request, so a task
+  // enqueued (or a process started) here continues the caller's trace in its attempts.
+  app.use("*", (c, next) => context.with(propagation.extract(ROOT_CONTEXT, c.req.header()), next));
   app.use("*", useAuthenticator(options.authenticate ?? cached!));
 
   // Open routes: probes and the description of the API.

@@ -52,3 +52,25 @@ describeBackends("OpenTelemetry", (backend) => {
     expect(spans.some((s) => s.name === "tasklane.claim")).toBe(true);
   });
 });
+
+describeBackends("OpenTelemetry over HTTP", (backend) => {
+  it("a task enqueued over HTTP with a traceparent continues the caller's trace", async () => {
+    exporter.reset();
+    const { createApp } = await import("../../src/server/app.js");
+    const { silentLogger } = await import("../../src/logger.js");
+    const tl = await backend.open();
+    const inHandler = deferred<string | undefined>();
+    tl.define("traced.http", async () => inHandler.resolve(trace.getActiveSpan()?.spanContext().traceId));
+    const authenticate = async (token: string) => (token === "t" ? { id: "1", name: "test", scopes: ["admin" as const] } : null);
+    const app = createApp(tl, { logger: silentLogger, authenticate });
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const res = await app.request("/api/v1/tasks", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer t", traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ topic: "traced.http" }),
+    });
+    expect(res.status).toBe(201);
+    await tl.worker({ pollIntervalMs: 50 }).start();
+    expect(await inHandler.promise).toBe(traceId);
+  });
+});
