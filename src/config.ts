@@ -141,6 +141,12 @@ export const workerOptionsSchema = z.strictObject({
   tags: tagsSchema.optional(),
   pollIntervalMs: ms("pollIntervalMs").min(10).default(1_000),
   leaseMs: ms("leaseMs").min(100).default(30_000),
+  /**
+   * Tasks claimed beyond `concurrency`, waiting in a local buffer for a free handler slot
+   * (default 0). Raises throughput for short tasks; keep it small for long ones, whose
+   * buffered tasks other workers cannot take meanwhile.
+   */
+  prefetch: z.number().int().min(0).max(100_000).default(0),
   id: z.string().min(1).max(200).optional(),
 });
 

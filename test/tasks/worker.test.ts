@@ -260,4 +260,39 @@ describeBackends("worker", (backend) => {
     await until("failure", async () => (await tl.getTask(task.id))?.state === "failed");
     expect((await tl.getTask(task.id))!.error!.message).toContain("not JSON");
   });
+
+  it("prefetch: claims beyond concurrency, runs at most `concurrency` at once, drains everything", async () => {
+    const tl = await backend.open();
+    let running = 0;
+    let peak = 0;
+    tl.define("short", async () => {
+      peak = Math.max(peak, ++running);
+      await new Promise((r) => setImmediate(r));
+      running--;
+    });
+    await tl.enqueueMany(Array.from({ length: 300 }, () => ({ topic: "short" })));
+    await tl.worker({ concurrency: 3, prefetch: 100, pollIntervalMs: 50 }).start();
+    await until("drained", async () => (await tl.listTasks({ state: "completed", limit: 1000 })).tasks.length === 300);
+    expect(peak).toBeLessThanOrEqual(3);
+  });
+
+  it("prefetch: stop() hands buffered tasks back without using an attempt", async () => {
+    const tl = await backend.open();
+    const started = deferred();
+    const release = deferred();
+    tl.define("held", async () => {
+      started.resolve();
+      await release.promise;
+    });
+    const tasks = await tl.enqueueMany(Array.from({ length: 5 }, () => ({ topic: "held" })));
+    const worker = tl.worker({ concurrency: 1, prefetch: 10 });
+    await worker.start();
+    await started.promise;
+    const stopping = worker.stop({ graceMs: 30_000 });
+    release.resolve();
+    await stopping;
+    const states = await Promise.all(tasks.map((t) => tl.getTask(t.id)));
+    expect(states.filter((t) => t!.state === "completed")).toHaveLength(1);
+    expect(states.filter((t) => t!.state === "ready").map((t) => t!.attempt)).toEqual([0, 0, 0, 0]);
+  });
 });
