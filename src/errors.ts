@@ -124,8 +124,9 @@ export class RetryAfterError extends TasklaneError {
   readonly retryAfterMs: number;
 
   constructor(message: string, retryAfterMs: number, options?: { cause?: unknown }) {
-    super("RETRY_AFTER", message, { retryAfterMs }, options);
-    this.retryAfterMs = Math.max(0, Math.min(Math.round(retryAfterMs), 2_147_483_647));
+    const ms = Math.max(0, Math.min(Math.round(retryAfterMs), 2_147_483_647));
+    super("RETRY_AFTER", message, { retryAfterMs: ms }, options);
+    this.retryAfterMs = ms;
   }
 }
 

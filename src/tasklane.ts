@@ -323,8 +323,9 @@ export class Tasklane {
   /**
    * Runs a task now, in this process, and records it as a task (attempt, result or error,
    * timings): for CLIs and admin actions that want the trail of queued work without the queue.
-   * One attempt unless `retry` says otherwise. Resolves to the finished task (completed or
-   * failed); it does not throw for a failing handler.
+   * One attempt unless `retry` says otherwise. Resolves to the task after this attempt:
+   * `completed` or `failed` (or, with retries left, `ready` for a worker to run again); it does
+   * not throw for a failing handler.
    *
    * @example
    * const task = await tl.run("report.build", { month: "2026-10" });

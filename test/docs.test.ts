@@ -1,9 +1,10 @@
 /**
  * Keeps the reference documents in step with the code: every error code has a section in
- * docs/errors.md, and every named query that updates a task appears in docs/state-machine.md.
+ * docs/errors.md, and every named query that updates or locks rows (any file in sql/queries)
+ * appears in docs/state-machine.md.
  */
 import { describe, it, expect } from "vitest";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -39,17 +40,28 @@ describe("docs/errors.md", () => {
   });
 });
 
+/** Every SQL file of named queries, as src/db/queries.ts loads them. */
+const queryFiles = readdirSync(root + "sql/queries").filter((f) => f.endsWith(".sql")).sort();
+
 describe("docs/state-machine.md", () => {
   const doc = read("docs/state-machine.md");
-  const updating = [...namedQueries("sql/queries/task.sql")]
-    .filter(([, text]) => /\bUPDATE\b/.test(text))
-    .map(([name]) => name);
+  // Statements with UPDATE: the ones that change rows, and the ones that lock them (FOR UPDATE).
+  const updating = queryFiles.flatMap((file) =>
+    [...namedQueries(`sql/queries/${file}`)]
+      .filter(([, text]) => /\bUPDATE\b/.test(text))
+      .map(([name]): [string, string] => [name, file]),
+  );
+
+  it("reads every query file", () => {
+    expect(queryFiles).toEqual(expect.arrayContaining(["task.sql", "process.sql", "external.sql", "schedule.sql", "retention.sql"]));
+    for (const file of queryFiles) expect(namedQueries(`sql/queries/${file}`).size, file).toBeGreaterThan(0);
+  });
 
   it("finds the updating queries", () => {
     expect(updating.length).toBeGreaterThan(0);
   });
 
-  it.each(updating)("documents %s", (name) => {
+  it.each(updating)("documents %s (%s)", (name) => {
     expect(doc).toMatch(new RegExp(`\\b${name}\\b`));
   });
 });

@@ -89,7 +89,9 @@ RETURNING id;
 -- its parents, recounted from their real states.
 WITH reopened AS (
   UPDATE {schema}.process
-     SET state = 'running', finished_at = NULL, error = NULL
+     SET state = 'running', finished_at = NULL, error = NULL,
+         -- A process that timed out gets its full time again, or it would time out at once.
+         deadline_at = CASE WHEN deadline_at IS NULL THEN NULL ELSE now() + (deadline_at - created_at) END
    WHERE id = $1 AND state IN ('failed', 'completed', 'cancelled', 'timed_out')
   RETURNING id
 ), parents AS (
@@ -106,10 +108,17 @@ WITH reopened AS (
   UPDATE {schema}.task t
      SET state = CASE WHEN p.open = 0 THEN 'ready' ELSE 'pending' END,
          pending_parents = p.open, run_at = now(), finished_at = NULL, error = NULL,
-         max_attempts = greatest(t.max_attempts, t.attempt + 1)
+         max_attempts = greatest(t.max_attempts, t.attempt + 1),
+         deadline_at = now() + t.schedule_to_close_ms * interval '1 millisecond'
     FROM parents p
    WHERE t.id = p.id AND t.state = 'cancelled' AND EXISTS (SELECT 1 FROM reopened)
   RETURNING t.id, t.topic, t.state
+), edges AS (
+  -- The reset steps wait again for the parents not done: their edges are unreleased again.
+  UPDATE {schema}.task_edge e
+     SET released = (par.state = 'completed' OR (par.state IN ('failed', 'expired') AND coalesce(par.on_failure, 'fail-process') = 'continue'))
+    FROM {schema}.task par
+   WHERE par.id = e.parent_id AND e.child_id IN (SELECT id FROM reset)
 )
 SELECT (SELECT count(*) FROM reopened)::integer AS reopened,
        count(pg_notify('{schema}_ready', topic))::integer AS woken

@@ -164,7 +164,8 @@ export class Processes {
       const [updated] = await tx.query<Row>(queries.get("ProcessSetState"), [id, to, from]);
       if (!updated) return false;
       await steps(tx, id);
-      await tx.query(queries.get("ProcessEvent"), [id, `PROCESS_${to.toUpperCase()}`, actor, null]);
+      const kind = { cancelled: "PROCESS_CANCELLED", suspended: "PROCESS_SUSPENDED", running: "PROCESS_RESUMED" }[to] ?? `PROCESS_${to.toUpperCase()}`;
+      await tx.query(queries.get("ProcessEvent"), [id, kind, actor, null]);
       return true;
     });
     if (!changed) {

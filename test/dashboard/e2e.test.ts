@@ -67,7 +67,7 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(res.headers.get("content-security-policy")).toContain("connect-src 'self'");
     const html = await res.text();
-    const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    const assets = [...html.matchAll(/(?:src|href)="(assets\/[^"]+)"/g)].map((m) => `/${m[1]!}`);
     expect(assets).toHaveLength(2);
     // Nothing from another host.
     expect(html).not.toMatch(/https?:\/\//);
@@ -132,6 +132,14 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     expect((await fx.server.tl.getTask(fx.failedTaskId))?.state).toBe("completed");
     await page.getByRole("heading", { name: "Result" }).waitFor();
     await shot(page, "task-retried");
+  });
+
+  it("opens a task straight away when the search is its id", async () => {
+    await page.goto(`${fx.url}/#/tasks`);
+    await page.getByRole("searchbox", { name: "Search" }).fill(fx.failedTaskId);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`**/#/tasks/${fx.failedTaskId}`);
+    await page.getByRole("heading", { name: "Timeline" }).waitFor();
   });
 
   it("retries all failed tasks of a topic after a confirmation", async () => {

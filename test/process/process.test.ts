@@ -280,4 +280,64 @@ describeBackends("processes", (backend) => {
     expect(runs.size).toBe(n);
     for (const list of runs.values()) expect(list).toEqual(["one", "two"]);
   }, 120_000);
+
+  it("a parent retried after failing with `continue` does not free its child a second time", async () => {
+    const tl = await backend.open();
+    const ran: string[] = [];
+    let failA = true;
+    const bStarted = deferred();
+    const releaseB = deferred();
+    tl.define("a", async () => {
+      ran.push("a");
+      if (failA) throw new Error("a failed");
+      return "a ok";
+    }, { retry: { maxAttempts: 1 } });
+    tl.define("b", async () => {
+      ran.push("b");
+      bStarted.resolve();
+      await releaseB.promise;
+      return "b ok";
+    });
+    tl.define("c", async () => void ran.push("c"));
+    const { process } = await tl.startProcess({
+      name: "p", steps: [
+        { name: "a", topic: "a", onFailure: "continue" },
+        { name: "b", topic: "b" },
+        { name: "c", topic: "c", dependsOn: ["a", "b"] },
+      ],
+    });
+    await tl.worker({ concurrency: 3, pollIntervalMs: 50 }).start();
+    await bStarted.promise;
+    const aTask = (await tl.getProcess(process.id))!.steps.find((s) => s.name === "a")!;
+    await until("a failed", async () => (await tl.getTask(aTask.taskId))?.state === "failed");
+    failA = false;
+    await tl.retry(aTask.taskId);
+    await until("a completed", async () => (await tl.getTask(aTask.taskId))?.state === "completed");
+    // b still runs: c must still wait for it.
+    expect((await tl.getProcess(process.id))!.steps.find((s) => s.name === "c")!.state).toBe("pending");
+    expect(ran).not.toContain("c");
+    releaseB.resolve();
+    expect((await settled(tl, process.id)).state).toBe("completed");
+    expect(ran.filter((r) => r === "c")).toHaveLength(1);
+  });
+
+  it("retrying a step of a timed-out process gives the process its time again", async () => {
+    const tl = await backend.open();
+    let hang = true;
+    tl.define("slowstep", async (_t, ctx) => {
+      if (hang) await new Promise((r) => ctx.signal.addEventListener("abort", r));
+      return "done";
+    });
+    await tl.worker({ pollIntervalMs: 50 }).start();
+    const { process } = await tl.startProcess({ name: "p", deadlineMs: 1_000, steps: [{ name: "s", topic: "slowstep" }] });
+    await until("timed out", async () => {
+      await tl.maintenance!.runOnce();
+      return (await tl.getProcess(process.id))?.state === "timed_out";
+    });
+    hang = false;
+    await tl.retry((await tl.getProcess(process.id))!.steps[0]!.taskId);
+    const done = await settled(tl, process.id);
+    expect(done.state).toBe("completed");
+    expect(done.deadlineAt!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+  });
 });

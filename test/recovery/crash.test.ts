@@ -131,7 +131,7 @@ describe.skipIf(!url)("a PostgreSQL restart mid-run", () => {
         } catch {
           return false; // our own pool reconnects too
         }
-      }, 60_000);
+      }, 150_000);
       expect(await count(tl, `SELECT count(*)::int AS n FROM ${schema}.task`)).toBe(4000);
       w.process.kill("SIGTERM");
       expect(await w.exited).toBe(0);
@@ -139,5 +139,5 @@ describe.skipIf(!url)("a PostgreSQL restart mid-run", () => {
       await tl.close();
       await cluster.stop();
     }
-  }, 120_000);
+  }, 200_000);
 });

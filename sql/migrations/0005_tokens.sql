@@ -1,4 +1,4 @@
--- Version 6: API tokens for the HTTP server.
+-- Version 5: API tokens for the HTTP server.
 
 -- One row per bearer token. Only the SHA-256 of the secret is stored: a copy of the database (a
 -- backup, a replica) does not hand out working tokens. The secret is shown once, at creation.
