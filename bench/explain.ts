@@ -23,6 +23,9 @@ const { values } = parseArgs({
     batch: { type: "string", default: "1000" },
     backend: { type: "string", default: "pg" },
     repeat: { type: "string", default: "20" },
+    drained: { type: "string", default: "0" },
+    "no-analyze": { type: "boolean", default: false },
+    set: { type: "string", multiple: true, default: [] },
   },
 });
 const backend = values.backend as BackendKind;
@@ -33,12 +36,28 @@ const repeat = Number(values.repeat);
 const server = backend === "pg" ? await pgServer() : undefined;
 const db = await openBenchDb(backend, server?.url ?? null);
 try {
+  // --set name=value: a planner setting for every connection (an experiment, e.g. enable_bitmapscan=off).
+  if (values.set.length && backend === "pg" && process.env.TASKLANE_BENCH_PG_URL) throw new Error("--set alters the database: only on the throwaway cluster, not on TASKLANE_BENCH_PG_URL");
+  for (const kv of values.set) {
+    const [name, value] = kv.split("=");
+    if (!/^[a-z_]+$/.test(name ?? "") || !/^[a-z0-9_.]+$/i.test(value ?? "")) throw new Error(`--set ${kv}: name=value`);
+    await db.sql(backend === "pg" ? `ALTER DATABASE "${new URL(server!.url).pathname.slice(1)}" SET ${name} = ${value}` : `SET ${name} = ${value}`);
+  }
   const tl = await db.open();
   const { queries, driver } = tl.engine;
   if (Number(values.history) > 0) console.log("history", await seedHistory(tl, db, Number(values.history), 1000));
   for (const b of chunks(backlog, 1000, (i) => ({ topic: "bench.noop", payload: { i } }))) await tl.enqueueMany(b);
-  await db.sql(`VACUUM ANALYZE "${tl.schema}".task`);
-  console.log(`${backend}: ${backlog} ready tasks, ${values.history} finished; batches of ${batch}\n`);
+  // --no-analyze: leave the table as enqueueing left it (no statistics yet), as a drain that starts
+  // right after a bulk enqueue sees it before autovacuum's ANALYZE (PGlite never runs one).
+  if (!values["no-analyze"]) await db.sql(`VACUUM ANALYZE "${tl.schema}".task`);
+  // --drained N: claim and complete N of the backlog first, without VACUUM, as a drain in
+  // progress leaves the table (dead entries at the head of the claim index).
+  const drained = Number(values.drained);
+  for (let done = 0; done < drained; done += 1000) {
+    const rows = await driver.query<Record<string, unknown>>(queries.get("TaskClaim"), [["bench.noop"], [], 1000, "drainer", 30_000, null]);
+    await driver.query(queries.get("TaskCompleteMany"), [rows.map((x) => x.id), rows.map((x) => x.lease_token), rows.map(() => "null")]);
+  }
+  console.log(`${backend}: ${backlog - drained} ready tasks (${drained} drained before, not vacuumed), ${values.history} finished; batches of ${batch}\n`);
 
   /** Substitutes $n in the query text so EXPLAIN can run it as a plain statement. */
   const literal = (v: unknown): string => {

@@ -8,7 +8,7 @@
  *   node --import tsx bench/report.ts --print  # print it instead
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { latestResultFile, loadResultFile, REPO_DIR, RESULTS_DIR, type Entry, type ResultFile } from "./lib/results.js";
 
@@ -99,10 +99,9 @@ export interface ReportInput {
 }
 
 export function renderReport(input: ReportInput = {}): string {
-  const files = input.loaded ??
-    (input.files ?? (["pg", "pglite"] as const).map((b) => latestResultFile(RESULTS_DIR, b)).filter((f): f is string => !!f))
-      .map((f) => loadResultFile(f))
-      .filter((f): f is ResultFile => f !== null);
+  const paths = input.files ?? (["pg", "pglite"] as const).map((b) => latestResultFile(RESULTS_DIR, b)).filter((f): f is string => !!f);
+  const files = input.loaded ?? paths.map((f) => loadResultFile(f)).filter((f): f is ResultFile => f !== null);
+  const names = input.loaded ? ["the smoke run"] : paths.map((f) => (f.startsWith(RESULTS_DIR) ? `bench/results/${basename(f)}` : basename(f)));
   const pgF = files.find((f) => f.backend === "pg") ?? null;
   const liteF = files.find((f) => f.backend === "pglite") ?? null;
   const peersRun = pgF?.peers_results ?? liteF?.peers_results;
@@ -113,13 +112,12 @@ export function renderReport(input: ReportInput = {}): string {
 
   const provisional = files.some((f) => f.provisional);
   const dates = [...new Set(files.flatMap((f) => Object.values(f.entries).map((e) => e.at.slice(0, 10))))].sort();
-  p(`Generated from ${files.map((f) => `\`bench/results/…-${f.backend}.json\``).join(" and ") || "no result files"}` +
+  p(`Generated from ${names.map((n) => `\`${n}\``).join(" and ") || "no result files"}` +
     `${dates.length ? ` (measured ${dates.join(", ")})` : ""}: median of the runs shown.`);
   p();
   if (provisional) {
-    p("> **Provisional, taken under load.** These numbers were taken while other work (test suites) ran on the same");
-    p("> 2-core machine; they are lower and noisier than a clean run would give. Re-run `npm run bench -- --clean` on an");
-    p("> idle machine to replace them.");
+    p("> **Provisional, taken under load** (other work ran on the same 2-core machine): compare shares of the ceiling");
+    p("> measured in the same run, not absolute numbers. `npm run bench -- --clean` on an idle machine replaces them.");
     p();
   }
   const peerCaption = !peers
@@ -179,12 +177,15 @@ export function renderReport(input: ReportInput = {}): string {
   row("**D** 1m processes, concurrency 10,000", showM(d1m), "flat memory", showM(d1mL), "", () => "–");
   const ceilPg = m(rawE, "claim_complete_b1000_c1_tasks_per_s");
   const ceilLite = m(rawL, "claim_complete_b1000_c1_tasks_per_s");
-  const peerRaw1000 = peers?.raw?.results.node_update_unnest_b1000_c1_rows_per_s?.median ?? null;
-  row("**E** raw claim + complete, 1,000 per statement, 1 connection, tasks/s", fmt(ceilPg), "", fmt(ceilLite), "", () => "–");
-  row("Tasklane B as a share of that ceiling", pct((m(bP.e, "jobs_per_s") ?? NaN) / (ceilPg ?? NaN)), "", pct((m(bL.e, "jobs_per_s") ?? NaN) / (ceilLite ?? NaN)), "", (l) => {
-    const b = bestPeerB(l).v;
-    return l.library === "bullmq" ? "(Redis)" : pct((b ?? NaN) / (ceilPg ?? NaN));
-  });
+  const updPg = m(rawE, "update_unnest_b1000_c1_rows_per_s");
+  const updLite = m(rawL, "update_unnest_b1000_c1_rows_per_s");
+  const peerUpd = peers?.raw?.results.node_update_unnest_b1000_c1_rows_per_s?.median ?? null;
+  row("**E** raw `UPDATE … FROM unnest`, 1,000 rows per statement, 1 connection, rows/s (same run)", fmt(updPg), "", fmt(updLite), "",
+    (l) => (l.library === "graphile-worker" ? `${fmt(peerUpd)} (peers' run)` : "″"));
+  row("**E** raw task-shaped claim + complete, 1,000 per statement, 1 connection, tasks/s (same run)", fmt(ceilPg), "", fmt(ceilLite), "", () => "–");
+  row("B best as a share of the batched-UPDATE ceiling of its own run", pct((m(bP.e, "jobs_per_s") ?? NaN) / (updPg ?? NaN)), "", pct((m(bL.e, "jobs_per_s") ?? NaN) / (updLite ?? NaN)), "",
+    (l) => (l.library === "bullmq" ? "(Redis)" : pct((bestPeerB(l).v ?? NaN) / (peerUpd ?? NaN))));
+  row("B best as a share of the claim + complete ceiling of its own run", pct((m(bP.e, "jobs_per_s") ?? NaN) / (ceilPg ?? NaN)), "", pct((m(bL.e, "jobs_per_s") ?? NaN) / (ceilLite ?? NaN)), "", () => "–");
   p();
   if ([dEntry(pgF, 10_000, 1_000), dEntry(liteF, 10_000, 1_000)].some((e) => e?.skipped)) {
     p("¹ Processes (`tl.startProcess`) are not in the engine yet; scenario D runs as soon as they are.");

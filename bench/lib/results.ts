@@ -43,11 +43,14 @@ const MEDIAN_KEYS: Record<string, string[]> = {
   D: ["wall_s", "ideal_floor_s", "efficiency", "workflows_per_s", "enqueue_ms", "max_inflight_seen", "peak_rss_mb", "peak_heap_mb"],
 };
 
+/** Per-run bookkeeping the orchestrator adds; never a result. */
+const BOOKKEEPING = new Set(["run", "process_s", "load_avg_1m_before", "rows", "duration_s"]);
+
 export function summarize(scenario: string, runs: MeasureResult[]): Pick<Entry, "median" | "runs_ok" | "runs_failed" | "skipped"> {
   const ok = runs.filter((r) => !r.error && !r.skipped);
   const skipped = runs.find((r) => r.skipped)?.skipped;
   const keys = MEDIAN_KEYS[scenario] ??
-    [...new Set(ok.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] === "number")))];
+    [...new Set(ok.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] === "number" && !BOOKKEEPING.has(k))))];
   const med: Record<string, number | null> = {};
   for (const k of keys) med[k] = round(median(ok.map((r) => r[k] as number)), k === "efficiency" ? 3 : 2);
   return { median: med, runs_ok: ok.length, runs_failed: runs.filter((r) => r.error).length, ...(skipped && { skipped }) };

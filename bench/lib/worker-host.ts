@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Tasklane } from "../../src/index.js";
+import type { QueryStats } from "./query-stats.js";
 import { workerSide, type WorkerCommand, type WorkerMessage, type WorkerSideConfig } from "./worker-side.js";
 
 const WORKER_SCRIPT = fileURLToPath(new URL("../worker-process.ts", import.meta.url));
@@ -18,6 +19,8 @@ export interface WorkerHost {
   onStart(fn: (i: number, t: number) => void): void;
   /** Stops the worker and waits for its outcomes to be written; resolves with the handler count. */
   stop(): Promise<number>;
+  /** The worker's statement statistics (TASKLANE_BENCH_QUERY_STATS=1, worker in its own process). */
+  queryStats?: QueryStats;
   /** Kills a child that is still running (cleanup after an error). */
   kill(): void;
 }
@@ -78,19 +81,21 @@ export async function childWorker(url: string, schema: string, worker: WorkerSid
     }),
   );
   await q.next("opened", 60_000);
-  return {
+  const host: WorkerHost = {
     send: (c) => child.send(c),
     next: q.next,
     onStart: q.setOnStart,
     async stop() {
       child.send({ cmd: "stop" });
-      const { handled } = await q.next("stopped", 60_000);
+      const { handled, queryStats } = await q.next("stopped", 60_000);
+      if (queryStats) host.queryStats = queryStats;
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
       if (child.exitCode === null) child.kill("SIGKILL");
       return handled;
     },
     kill: () => void (child.exitCode === null && child.kill("SIGKILL")),
   };
+  return host;
 }
 
 /** A worker on `tl` in this process (PGlite: the process that owns the database). */

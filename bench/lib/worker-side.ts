@@ -6,6 +6,7 @@
  */
 import type { Tasklane } from "../../src/index.js";
 import { now } from "./timing.js";
+import { instrument, queryStatsEnabled, type QueryStats } from "./query-stats.js";
 
 export const NOOP_TOPIC = "bench.noop";
 
@@ -24,7 +25,7 @@ export type WorkerMessage =
   | { type: "first"; t: number }
   | { type: "start"; i: number; t: number }
   | { type: "count"; handled: number }
-  | { type: "stopped"; handled: number }
+  | { type: "stopped"; handled: number; queryStats?: QueryStats }
   | { type: "error"; message: string };
 
 /** Producer → worker. */
@@ -36,6 +37,8 @@ export type WorkerCommand = { cmd: "start" } | { cmd: "count" } | { cmd: "stop" 
  */
 export function workerSide(tl: Tasklane, config: WorkerSideConfig, emit: (m: WorkerMessage) => void): (c: WorkerCommand) => Promise<void> {
   let handled = 0;
+  // On PGlite the producer's instance is this one and is instrumented there.
+  const stats = queryStatsEnabled() && tl.backend === "pg" ? instrument(tl) : undefined;
   let first = true;
   tl.define(NOOP_TOPIC, async (task) => {
     const t = now();
@@ -62,7 +65,7 @@ export function workerSide(tl: Tasklane, config: WorkerSideConfig, emit: (m: Wor
       emit({ type: "count", handled });
     } else if (c.cmd === "stop") {
       await worker.stop({ graceMs: 5_000 });
-      emit({ type: "stopped", handled });
+      emit({ type: "stopped", handled, ...(stats && { queryStats: stats() }) });
     }
   };
 }

@@ -16,6 +16,7 @@ import { chunks, now, sleep, waitUntil } from "../lib/timing.js";
 import { childWorker, inProcessWorker, type WorkerHost } from "../lib/worker-host.js";
 import { NOOP_TOPIC } from "../lib/worker-side.js";
 import type { MeasureConfig, MeasureResult } from "./types.js";
+import { instrument, queryStatsEnabled } from "../lib/query-stats.js";
 
 const HISTORY_TOPIC = "bench.history";
 
@@ -46,6 +47,7 @@ export async function scenarioB(db: BenchDb, cfg: MeasureConfig): Promise<Measur
   const out: MeasureResult = { jobs: cfg.jobs, history: cfg.history };
   if (cfg.history > 0) Object.assign(out, await seedHistory(tl, db, cfg.history, cfg.chunk));
 
+  const producerStats = queryStatsEnabled() ? instrument(tl) : undefined;
   const te = now();
   for (const b of chunks(cfg.jobs, cfg.chunk, (i) => ({ topic: NOOP_TOPIC, payload: { i } }))) await tl.enqueueMany(b);
   out.enqueue_ms = now() - te;
@@ -74,6 +76,7 @@ export async function scenarioB(db: BenchDb, cfg: MeasureConfig): Promise<Measur
     out.jobs_per_s = (cfg.jobs / (tEnd - tFirst)) * 1000;
     out.jobs_per_s_incl_start = (cfg.jobs / (tEnd - tStart)) * 1000;
     out.handler_calls = await host.stop();
+    if (producerStats) out.query_stats = { producer: producerStats(), ...(host.queryStats && { worker: host.queryStats }) };
     host = undefined;
   } finally {
     host?.kill();

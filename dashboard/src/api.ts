@@ -4,7 +4,8 @@
  */
 import type { Scope } from "./types";
 
-const base = "/api/v1";
+// Relative to the page, so the dashboard also works where an application mounts the app under a prefix.
+const base = "api/v1";
 
 /** An answer with an error status, carrying the API's `{ error: { code, message, details } }`. */
 export class ApiError extends Error {
@@ -79,7 +80,8 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     headers["content-type"] = "application/json";
     body = JSON.stringify(options.body);
   }
-  const url = path.startsWith("/api/") || path.startsWith("/metrics") || path.startsWith("/openapi") ? path : base + path;
+  // "/stats" → api/v1/stats; the server's own routes ("/metrics", "/openapi.json") sit beside api/.
+  const url = path === "/metrics" || path === "/openapi.json" ? path.slice(1) : base + path;
   let res: Response;
   try {
     res = await fetch(withQuery(url, options.query), { method: options.method ?? "GET", headers, body, signal: options.signal, cache: "no-store" });
@@ -106,6 +108,21 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   return (await res.json()) as T;
 }
 
+const shared = new Map<string, { at: number; value: Promise<unknown> }>();
+
+/**
+ * A GET shared by the views that need it within `maxAgeMs` (the overview's counts and the charts'
+ * sampler both read `/stats`): one request instead of one per view.
+ */
+export function sharedGet<T>(path: string, maxAgeMs: number, options: Pick<RequestOptions, "text"> = {}): Promise<T> {
+  const hit = shared.get(path);
+  if (hit && Date.now() - hit.at < maxAgeMs) return hit.value as Promise<T>;
+  const value = api<T>(path, options);
+  shared.set(path, { at: Date.now(), value });
+  value.catch(() => shared.delete(path));
+  return value;
+}
+
 /** A POST of an operator action. */
 export function post<T>(path: string, body: unknown = {}): Promise<T> {
   return api<T>(path, { method: "POST", body });
@@ -122,23 +139,39 @@ export function describeError(err: unknown): string {
 
 const storageKey = "tasklane.token";
 
-/** The token kept by a previous sign-in in this tab (or on this device, when remembered). */
-export function storedToken(): string | null {
-  try {
-    return sessionStorage.getItem(storageKey) ?? localStorage.getItem(storageKey);
-  } catch {
-    return null;
-  }
-}
+const identityKey = "tasklane.identity";
 
-export function storeToken(token: string | null, remember = false): void {
+/** Keeps the token (and who it is, so that a reload shows the page at once), or forgets both. */
+export function storeToken(session: Session | null, remember = false): void {
   try {
-    sessionStorage.removeItem(storageKey);
-    localStorage.removeItem(storageKey);
-    if (token) (remember ? localStorage : sessionStorage).setItem(storageKey, token);
+    for (const store of [sessionStorage, localStorage]) {
+      store.removeItem(storageKey);
+      store.removeItem(identityKey);
+    }
+    if (session) {
+      const store = remember ? localStorage : sessionStorage;
+      store.setItem(storageKey, session.token);
+      store.setItem(identityKey, JSON.stringify({ name: session.name, scopes: session.scopes }));
+    }
   } catch {
     // storage disabled: the session lasts as long as the page
   }
+}
+
+/** The session kept by a previous sign-in, as it was then (the caller checks it again). */
+export function storedSession(): { session: Session; remembered: boolean } | null {
+  try {
+    for (const store of [sessionStorage, localStorage]) {
+      const token = store.getItem(storageKey);
+      if (!token) continue;
+      const identity = JSON.parse(store.getItem(identityKey) ?? "null") as { name: string | null; scopes: Scope[] } | null;
+      if (!identity || !Array.isArray(identity.scopes)) return { session: { token, name: null, scopes: [] }, remembered: store === localStorage };
+      return { session: { token, name: identity.name ?? null, scopes: identity.scopes }, remembered: store === localStorage };
+    }
+  } catch {
+    // storage disabled or a malformed entry
+  }
+  return null;
 }
 
 /**

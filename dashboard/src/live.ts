@@ -56,8 +56,8 @@ export interface Polled<T> {
 }
 
 /**
- * Reads `load` now and whenever `key` changes, then every `intervalMs` while live. A read still
- * in flight when the key changes is aborted and its answer dropped.
+ * Reads `load` now and whenever `key` changes, then every `intervalMs` while live (0: once). A
+ * read still in flight when the key changes is aborted and its answer dropped.
  */
 export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, key: string, intervalMs = 3000): Polled<T> {
   const active = useLiveFlag();
@@ -95,7 +95,7 @@ export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, key: strin
   }, [key, read]);
 
   useEffect(() => {
-    if (!active) return;
+    if (!active || !(intervalMs > 0)) return;
     const timer = setInterval(() => void read(key), intervalMs);
     return () => clearInterval(timer);
   }, [active, key, intervalMs, read]);

@@ -1,7 +1,7 @@
 /** The dashboard: sign-in, the page frame, and the routes. */
 import { render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { describeError, identify, onUnauthorized, setSession, storedToken, storeToken, type Session } from "./api";
+import { ApiError, describeError, identify, onUnauthorized, setSession, storedSession, storeToken, type Session } from "./api";
 import { Toasts } from "./components/ui";
 import { isLive, setLive, useLiveFlag } from "./live";
 import { AuditPage } from "./pages/audit";
@@ -61,15 +61,23 @@ function Frame({ session, signOut }: { session: Session; signOut(): void }) {
   const section = route.parts[0] ?? "";
   const path = route.parts.join("/");
 
-  // A new page: close the menu, move focus to its heading (screen readers announce it).
+  // A new page: close the menu, move focus to its heading (screen readers announce it). Not on
+  // the first load, where the skip link should come first.
+  const first = useRef(true);
   useEffect(() => {
     setMenu(false);
+    if (first.current) {
+      first.current = false;
+      return;
+    }
     document.getElementById("page-title")?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }, [path]);
 
+  // The charts' sampling starts once the page's own data had its turn.
   useEffect(() => {
-    startSampling(() => isLive() && document.visibilityState !== "hidden");
+    const t = setTimeout(() => startSampling(() => isLive() && document.visibilityState !== "hidden"), 1500);
+    return () => clearTimeout(t);
   }, []);
 
   // "/" focuses the search box of the page, as in many consoles.
@@ -141,13 +149,16 @@ function Frame({ session, signOut }: { session: Session; signOut(): void }) {
 }
 
 function App() {
-  const [session, setState] = useState<Session | null>(null);
-  const [checking, setChecking] = useState(() => !!storedToken());
+  // A session kept from earlier in this tab (or remembered on this device) shows at once, and is
+  // checked again in the background: the server refuses a revoked token on every request anyway.
+  const [kept] = useState(storedSession);
+  const [session, setState] = useState<Session | null>(() => (kept?.session.scopes.length ? (setSession(kept.session), kept.session) : null));
+  const [checking, setChecking] = useState(() => !!kept && !kept.session.scopes.length);
   const [notice, setNotice] = useState<string | null>(null);
 
   const signIn = (s: Session, remember: boolean) => {
     setSession(s);
-    storeToken(s.token, remember);
+    storeToken(s, remember);
     setState(s);
   };
   const signOut = (message: string | null = null) => {
@@ -160,21 +171,16 @@ function App() {
 
   useEffect(() => onUnauthorized(() => signOut("The server no longer accepts this token (revoked or expired). Sign in again.")), []);
 
-  // A token kept from earlier in this tab (or remembered on this device): check it again.
   useEffect(() => {
-    const token = storedToken();
-    if (!token) return;
-    let remembered = false;
-    try {
-      remembered = localStorage.getItem("tasklane.token") === token;
-    } catch {
-      // storage disabled
-    }
-    identify(token)
-      .then((s) => signIn(s, remembered))
+    if (!kept) return;
+    identify(kept.session.token)
+      .then((s) => {
+        const same = s.name === kept.session.name && s.scopes.join() === kept.session.scopes.join();
+        if (!same) signIn(s, kept.remembered);
+      })
       .catch((err) => {
-        storeToken(null);
-        setNotice(`Sign in again: ${describeError(err)}`);
+        if (err instanceof ApiError && (err.status === 401 || err.status === 403)) signOut(`Sign in again: ${describeError(err)}`);
+        else if (!session) setNotice(`Sign in again: ${describeError(err)}`);
       })
       .finally(() => setChecking(false));
   }, []);

@@ -1,4 +1,5 @@
 /** Charts drawn as SVG: a time series of lines, and a stacked bar of counts. */
+import { useEffect, useRef, useState } from "preact/hooks";
 import { compact, formatDate } from "../format";
 
 export interface Series {
@@ -8,7 +9,6 @@ export interface Series {
   points: { t: number; v: number | null }[];
 }
 
-const W = 560;
 const H = 180;
 const pad = { l: 44, r: 12, t: 12, b: 24 };
 
@@ -19,7 +19,23 @@ function niceMax(v: number): number {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * e;
 }
 
-const clock = (t: number) => formatDate(new Date(t).toISOString()).slice(11, 16);
+const clock = (t: number, seconds: boolean) => formatDate(new Date(t).toISOString()).slice(11, seconds ? 19 : 16);
+
+/** The width of an element in pixels, followed as it changes (the chart draws at its real size, so text is never stretched). */
+function useWidth(fallback: number) {
+  const ref = useRef<HTMLElement>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => setWidth(Math.max(200, Math.round(el.clientWidth)));
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, width] as const;
+}
 
 /**
  * Lines over time. A gap in a series (null) breaks its line. The chart is an image for screen
@@ -33,6 +49,7 @@ export function LineChart({ title, series, unit = "", format = compact, windowMs
   /** Time shown, ending now (default: the span of the data). */
   windowMs?: number;
 }) {
+  const [ref, W] = useWidth(480);
   const all = series.flatMap((s) => s.points);
   const tMax = all.length ? Math.max(...all.map((p) => p.t)) : Date.now();
   const tMin = windowMs ? tMax - windowMs : all.length ? Math.min(...all.map((p) => p.t)) : tMax - 60_000;
@@ -45,10 +62,12 @@ export function LineChart({ title, series, unit = "", format = compact, windowMs
     return `${s.name} ${last?.v == null ? "no data" : `${format(last.v)}${unit}`}`;
   });
   const ticks = [0, 0.5, 1].map((f) => f * vMax);
-  const times = all.length > 1 ? [tMin, tMin + span / 2, tMax] : [];
+  const enough = all.some((p) => p.t !== tMax);
+  const times = enough ? (W < 360 ? [tMin, tMax] : [tMin, tMin + span / 2, tMax]) : [];
+  const seconds = span < 10 * 60_000;
 
   return (
-    <figure class="chart">
+    <figure class="chart" ref={ref}>
       <figcaption>
         <span class="chart-title">{title}</span>
         <span class="legend">
@@ -62,7 +81,7 @@ export function LineChart({ title, series, unit = "", format = compact, windowMs
           ))}
         </span>
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title}: ${latest.join(", ")}`} preserveAspectRatio="none" class="chart-svg">
+      <svg width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title}: ${latest.join(", ")}`} class="chart-svg">
         {ticks.map((v) => (
           <g key={v} class="grid">
             <line x1={pad.l} x2={W - pad.r} y1={y(v)} y2={y(v)} />
@@ -72,11 +91,11 @@ export function LineChart({ title, series, unit = "", format = compact, windowMs
           </g>
         ))}
         {times.map((t, i) => (
-          <text key={t} class="axis" x={x(t)} y={H - 6} text-anchor={i === 0 ? "start" : i === 2 ? "end" : "middle"}>
-            {clock(t)}
+          <text key={t} class="axis" x={x(t)} y={H - 6} text-anchor={i === 0 ? "start" : i === times.length - 1 ? "end" : "middle"}>
+            {clock(t, seconds)}
           </text>
         ))}
-        {all.length < 2 && (
+        {!enough && (
           <text class="axis" x={W / 2} y={H / 2} text-anchor="middle">
             collecting samples…
           </text>

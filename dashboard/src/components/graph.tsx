@@ -41,7 +41,8 @@ export function StepGraph({ steps, selected, onSelect }: { steps: Step[]; select
               key={n.name}
               class={`node state-${s.state}${selected === n.name ? " selected" : ""}`}
               transform={`translate(${n.x},${n.y})`}
-              tabIndex={0}
+              // Lower case: SVG attributes are case-sensitive, and "tabIndex" would make nothing focusable.
+              tabindex={0}
               role="button"
               aria-pressed={selected === n.name}
               aria-label={label}

@@ -1,4 +1,5 @@
 /** Audit log: every operator action, who did it and when, newest first. */
+import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { Empty, ErrorNote, Loading, PageHeader, Time } from "../components/ui";
 import { usePoll } from "../live";
@@ -18,8 +19,11 @@ function target(e: AuditEvent) {
 export function AuditPage({ query }: { query: URLSearchParams }) {
   const cursor = query.get("cursor") ?? undefined;
   if (!cursor) stack = [];
-  const page = usePoll((signal) => api<Page>("/events", { signal, query: { limit: pageSize, cursor } }), `audit:${cursor ?? ""}`, 5000);
-  const missing = page.error instanceof ApiError && page.error.status === 404;
+  const [missing, setMissing] = useState(false);
+  // A server without the route answers 404 once; no point asking again every few seconds.
+  const page = usePoll((signal) => api<Page>("/events", { signal, query: { limit: pageSize, cursor } }), `audit:${cursor ?? ""}`, missing ? 0 : 5000);
+  const notThere = page.error instanceof ApiError && page.error.status === 404;
+  useEffect(() => setMissing(notThere), [notThere]);
   return (
     <section>
       <PageHeader title="Audit log" sub="Operator actions: retries, cancels, suspends, events sent, schedules paused, with who did them." at={page.at} />

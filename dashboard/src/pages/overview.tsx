@@ -1,6 +1,6 @@
 /** Overview: tasks by state and topic, throughput and latency over time, workers, failures, schedules due. */
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../api";
+import { api, sharedGet } from "../api";
 import { LineChart, StackedBar } from "../components/charts";
 import { Empty, ErrorNote, Loading, PageHeader, StateBadge, Time } from "../components/ui";
 import { compact, formatCount, formatDuration } from "../format";
@@ -34,7 +34,7 @@ function Card({ label, value, href, tone, testId }: { label: string; value: stri
 }
 
 export function OverviewPage() {
-  const stats = usePoll((signal) => api<Stats>("/stats", { signal }), "stats", 3000);
+  const stats = usePoll(() => sharedGet<Stats>("/stats", 2000), "stats", 3000);
   const workers = usePoll((signal) => api<{ workers: Worker[] }>("/workers", { signal }), "workers", 5000);
   const schedules = usePoll((signal) => api<{ schedules: Schedule[] }>("/schedules", { signal, query: { nextRuns: 1, recentRuns: 0 } }), "schedules", 10_000);
   const failed = usePoll((signal) => api<TaskPage>("/tasks", { signal, query: { state: "failed", limit: failedWindow } }), "failed", 10_000);

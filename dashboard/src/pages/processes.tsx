@@ -86,7 +86,7 @@ export function ProcessesPage({ query }: { query: URLSearchParams }) {
                       {p.id}
                     </a>
                   </td>
-                  <td class="mono small">{p.key ?? ""}</td>
+                  <td class="mono small">{p.key && <a href={link("processes", p.id)}>{p.key}</a>}</td>
                   <td>{p.name}</td>
                   <td>
                     <StateBadge state={p.state} />

@@ -7,12 +7,16 @@ import { usePoll } from "../live";
 import { link } from "../router";
 import type { Schedule } from "../types";
 
-function status(s: Schedule) {
+function status(s: Schedule, withReason = false) {
   if (s.enabled) return <span class="badge state-running">active</span>;
+  const paused = !s.disabledReason || s.disabledReason.startsWith("paused");
   return (
-    <span class="badge state-suspended" title={s.disabledReason ?? undefined}>
-      {s.disabledReason === "paused" || !s.disabledReason ? "paused" : "disabled"}
-    </span>
+    <>
+      <span class={`badge ${paused ? "state-suspended" : "state-failed"}`} title={s.disabledReason ?? undefined}>
+        {paused ? "paused" : "disabled"}
+      </span>
+      {withReason && s.disabledReason && <span class="muted small reason"> {s.disabledReason}</span>}
+    </>
   );
 }
 
@@ -78,7 +82,7 @@ export function SchedulesPage() {
                     <code>{s.cron}</code> <span class="muted small">{s.timezone}</span>
                   </td>
                   <td class="hide-sm">{s.topic}</td>
-                  <td>{status(s)}</td>
+                  <td>{status(s, true)}</td>
                   <td class="small">
                     {s.enabled && s.nextRuns.length ? (
                       s.nextRuns.map((r) => (

@@ -47,13 +47,24 @@ export function TasksPage({ query }: { query: URLSearchParams }) {
   };
   const page = usePoll((signal) => api<TaskPage>("/tasks", { signal, query: listQuery }), JSON.stringify(listQuery), 5000);
 
-  const apply = (e: Event) => {
+  const apply = async (e: Event) => {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
     const next: Record<string, string> = {};
     for (const n of filterNames) {
       const el = form.elements.namedItem(n) as HTMLInputElement | HTMLSelectElement | null;
       if (el?.value.trim()) next[n] = el.value.trim();
+    }
+    // A task id alone goes straight to that task: one lookup by primary key, where a search
+    // would read tasks until it has a page of matches.
+    if (next.search && /^[1-9]\d{0,18}$/.test(next.search) && Object.keys(next).length === 1) {
+      try {
+        await api<Task>(`/tasks/${next.search}`);
+        navigate(link("tasks", next.search));
+        return;
+      } catch {
+        // no such task: search as text
+      }
     }
     navigate(link("tasks", next));
   };
@@ -98,10 +109,10 @@ export function TasksPage({ query }: { query: URLSearchParams }) {
         )}
       </PageHeader>
 
-      <form class="filters" onSubmit={apply} ref={formRef} role="search" aria-label="Filter tasks" key={filterKey}>
+      <form class="filters" onSubmit={(e) => void apply(e)} ref={formRef} role="search" aria-label="Filter tasks" key={filterKey}>
         <label class="field grow">
           <span>Search</span>
-          <input type="search" name="search" defaultValue={filters.search} placeholder="topic, key, error message or id  ( / )" />
+          <input type="search" name="search" defaultValue={filters.search} placeholder="id, or part of a topic, key or error message  ( / )" />
         </label>
         <label class="field">
           <span>State</span>

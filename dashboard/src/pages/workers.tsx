@@ -6,11 +6,11 @@ import { link } from "../router";
 import type { Task, TaskPage, Worker } from "../types";
 
 /** Running tasks read to show what each worker runs (the newest ones). */
-const runningWindow = 500;
+const runningWindow = 200;
 
 export function WorkersPage() {
   const workers = usePoll((signal) => api<{ workers: Worker[] }>("/workers", { signal }), "workers", 3000);
-  const running = usePoll((signal) => api<TaskPage>("/tasks", { signal, query: { state: "running", limit: runningWindow } }), "running", 3000);
+  const running = usePoll((signal) => api<TaskPage>("/tasks", { signal, query: { state: "running", limit: runningWindow } }), "running", 5000);
   const byWorker = new Map<string, Task[]>();
   for (const t of running.data?.tasks ?? []) if (t.workerId) byWorker.set(t.workerId, [...(byWorker.get(t.workerId) ?? []), t]);
   const list = [...(workers.data?.workers ?? [])].sort((a, b) => (a.state === b.state ? b.lastSeenAt.localeCompare(a.lastSeenAt) : a.state === "running" ? -1 : b.state === "running" ? 1 : 0));
