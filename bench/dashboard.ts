@@ -2,14 +2,17 @@
  * The dashboard with 1m tasks in PostgreSQL: how long the API calls behind its pages take, and
  * how long the pages take to show in headless Chromium.
  *
- *   npx tsx bench/dashboard.ts [--tasks 1000000] [--repeat 20] [--out file.json]
+ *   npx tsx bench/dashboard.ts [--tasks 1000000] [--repeat 20] [--setup worker|sql] [--profile] [--out file.json]
  *
  * Loads `--tasks` tasks with `tl.enqueueMany` in batches of 5,000 over ten topics (2% of them
- * fail with a fatal error, one topic has no worker and stays queued), drains the rest with a
- * worker, then serves the database and measures, each `--repeat` times: the task list (first
+ * fail with a fatal error, one topic has no worker and stays queued), runs the rest with a worker
+ * (`--setup sql`: finishes them with two SQL statements instead, minutes faster), then serves the
+ * database and measures, each `--repeat` times: the task list (first
  * page, a deep page, by state, by topic, a rare topic, a search by key and by id), a task's
  * detail, the stats, and the page loads (navigation to the rows or the error on screen).
- * Writes a markdown table to standard output (and JSON with `--out`).
+ * `TASKLANE_BENCH_PG_URL` uses that server instead of a throwaway cluster. `--profile` prints
+ * the browser's resource timings of one load of each page. Writes a markdown table to standard
+ * output (and JSON with `--out`).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";

@@ -58,8 +58,16 @@ export async function runPeers({ pgUrl, quick }: { pgUrl: string; quick: boolean
       recursive: true,
       filter: (src) => !/[/\\](node_modules|results)([/\\]|$)/.test(src.slice(PEERS_DIR.length)),
     });
+    execFileSync("chmod", ["-R", "u+w", work]);
     console.log("[peers] npm ci (their packages and Node 24) in a temp copy");
-    await sh("npm", ["ci", "--no-audit", "--no-fund"], work);
+    try {
+      await sh("npm", ["ci", "--no-audit", "--no-fund"], work);
+    } catch {
+      // Their lock file lacks some platforms' optional packages, which newer npm's `ci` refuses;
+      // `npm install` resolves the same version ranges (in the temp copy only).
+      console.log("[peers] npm ci refused their lock file; falling back to npm install in the temp copy");
+      await sh("npm", ["install", "--no-audit", "--no-fund"], work);
+    }
 
     const env: NodeJS.ProcessEnv = { ...process.env };
     const u = new URL(pgUrl);

@@ -2,7 +2,7 @@
  * Live updates by polling: each view re-reads what it shows every few seconds while the tab is
  * visible and live updates are on, never two reads of the same view at once.
  */
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -89,7 +89,8 @@ export function usePoll<T>(load: (signal: AbortSignal) => Promise<T>, key: strin
     return done;
   }, []);
 
-  useEffect(() => {
+  // A layout effect: the first request leaves right after the first render, not after a paint.
+  useLayoutEffect(() => {
     setState((s) => (s.key === key ? s : { key, loading: true }));
     void read(key);
   }, [key, read]);

@@ -37,6 +37,8 @@ export interface Task {
   progress?: unknown;
   workerId?: string | null;
   heartbeatAt?: string | null;
+  /** When the latest attempt started (not in every server's API yet). */
+  attemptedAt?: string | null;
   leaseExpiresAt?: string | null;
   createdAt: string;
   startedAt: string | null;

@@ -22,7 +22,11 @@ const hasBrowser = !!chromiumPath() || !!process.env.CI;
 async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   // Let polling settle and fonts render before the picture.
   await page.waitForTimeout(150);
+  // Without the messages of earlier actions, which would cover part of the page. (Through the
+  // DOM: the page's content security policy refuses an injected style sheet.)
+  await page.evaluate(() => document.querySelectorAll<HTMLElement>(".toasts").forEach((e) => (e.style.display = "none")));
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
+  await page.evaluate(() => document.querySelectorAll<HTMLElement>(".toasts").forEach((e) => (e.style.display = "")));
 }
 
 async function signIn(context: BrowserContext, url: string, token: string): Promise<Page> {
@@ -31,7 +35,7 @@ async function signIn(context: BrowserContext, url: string, token: string): Prom
   await page.goto(url);
   await page.getByLabel("API token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Overview" }).waitFor();
+  await page.getByRole("heading", { name: "Overview", exact: true }).waitFor();
   return page;
 }
 
@@ -93,14 +97,14 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await shot(page, "sign-in");
     await page.getByLabel("API token").fill(fx.adminToken);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.getByRole("heading", { name: "Overview", exact: true }).waitFor();
     expect(await page.getByTestId("who").textContent()).toContain("admin");
   });
 
   it("overview: counts by state and topic, workers alive, failures in the last hour, schedules due, charts", async () => {
     await page.getByTestId("workers-alive").getByText("1", { exact: true }).waitFor();
     await page.getByTestId("failures-hour").getByText("1", { exact: true }).waitFor();
-    await page.getByRole("heading", { name: "Tasks by topic" }).waitFor();
+    await page.getByRole("heading", { name: "Tasks by topic", exact: true }).waitFor();
     await page.getByRole("rowheader", { name: "invoice.render" }).waitFor();
     await page.getByRole("link", { name: "nightly-report" }).first().waitFor();
     // The charts fill as samples arrive (every 5 s): wait for two.
@@ -111,7 +115,7 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
 
   it("finds a failed task by search, reads its error, retries it and sees it complete", async () => {
     await page.getByRole("link", { name: "Tasks", exact: true }).click();
-    await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
     await page.getByRole("searchbox", { name: "Search" }).fill("invoice-4711");
     await page.keyboard.press("Enter");
     await page.getByRole("link", { name: fx.failedTaskId, exact: true }).waitFor();
@@ -121,7 +125,7 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await page.getByTestId("error-message").waitFor();
     expect(await page.getByTestId("error-message").textContent()).toContain("PDF renderer crashed: font 'Helvetica-Bold' is missing");
     expect(await page.getByLabel("Stack trace").textContent()).toMatch(/RenderError|at /);
-    await page.getByRole("heading", { name: "Timeline" }).waitFor();
+    await page.getByRole("heading", { name: "Timeline", exact: true }).waitFor();
     await shot(page, "task-failed");
 
     await page.getByRole("button", { name: "Retry" }).click();
@@ -130,7 +134,7 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await page.getByText("RETRIED").first().waitFor();
     await page.getByText("ops-admin").first().waitFor();
     expect((await fx.server.tl.getTask(fx.failedTaskId))?.state).toBe("completed");
-    await page.getByRole("heading", { name: "Result" }).waitFor();
+    await page.getByRole("heading", { name: "Result", exact: true }).waitFor();
     await shot(page, "task-retried");
   });
 
@@ -139,7 +143,7 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await page.getByRole("searchbox", { name: "Search" }).fill(fx.failedTaskId);
     await page.keyboard.press("Enter");
     await page.waitForURL(`**/#/tasks/${fx.failedTaskId}`);
-    await page.getByRole("heading", { name: "Timeline" }).waitFor();
+    await page.getByRole("heading", { name: "Timeline", exact: true }).waitFor();
   });
 
   it("retries all failed tasks of a topic after a confirmation", async () => {
@@ -201,9 +205,12 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
   });
 
   it("lists workers with host, tags, topics, last seen and what they run", async () => {
+    const charge = await fx.server.tl.enqueue("payment.charge", { order: 99 });
+    await until(async () => (await fx.server.tl.getTask(charge.id))?.state === "running", 15_000, "a running task");
     await page.getByRole("link", { name: "Workers", exact: true }).click();
     await page.getByText(fx.worker.id).waitFor();
     await page.getByText("eu", { exact: true }).first().waitFor();
+    await page.getByRole("link", { name: charge.id, exact: true }).waitFor();
     await shot(page, "workers");
   });
 
@@ -233,7 +240,7 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
 
       await ro.goto(`${fx.url}/#/tasks/${failedId}`);
       await ro.getByTestId("error-message").waitFor();
-      await ro.getByRole("heading", { name: "Timeline" }).waitFor();
+      await ro.getByRole("heading", { name: "Timeline", exact: true }).waitFor();
       expect(await ro.getByTestId("task-actions").count()).toBe(0);
       expect(await ro.getByRole("button", { name: /Retry|Cancel|Suspend|Resume|Mark done|Send event/ }).count()).toBe(0);
 
@@ -270,10 +277,10 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
       await shot(p, "phone-overview");
       await p.getByRole("button", { name: "Menu" }).click();
       await p.getByRole("link", { name: "Tasks", exact: true }).click();
-      await p.getByRole("heading", { name: "Tasks" }).waitFor();
+      await p.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
       expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
       await p.goto(`${fx.url}/#/tasks/${fx.failedTaskId}`);
-      await p.getByRole("heading", { name: "Timeline" }).waitFor();
+      await p.getByRole("heading", { name: "Timeline", exact: true }).waitFor();
       await shot(p, "phone-task");
     } finally {
       await phone.close();
@@ -282,18 +289,18 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     // Keyboard only. A new page moves focus to its heading (screen readers announce it); from
     // the top of the page, the skip link comes first, then the menu.
     await page.goto(`${fx.url}/#/tasks`);
-    await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("page-title");
     await page.reload();
-    await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
     for (let i = 0; i < 3; i++) await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Tasks");
     await page.keyboard.press("Enter");
-    await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
     await page.reload();
-    await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    await page.getByRole("heading", { name: "Tasks", exact: true }).waitFor();
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");

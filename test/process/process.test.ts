@@ -271,15 +271,15 @@ describeBackends("processes", (backend) => {
     };
     tl.define("seed.one", step);
     tl.define("seed.two", step);
-    const n = backend.kind === "postgres" ? 1000 : 300;
+    const n = 1000;
     await Promise.all(Array.from({ length: n }, (_, i) => tl.startProcess({
       key: `seed-${i}`, name: "seed", steps: sequence({ name: "one", topic: "seed.one" }, { name: "two", topic: "seed.two" }),
     })));
     await tl.worker({ concurrency: 1000, pollIntervalMs: 100 }).start();
-    await until("all processes", async () => (await tl.listProcesses({ state: "completed", limit: 1000 })).processes.length === n, 60_000);
+    await until("all processes", async () => (await tl.listProcesses({ state: "completed", limit: 1000 })).processes.length === n, 150_000);
     expect(runs.size).toBe(n);
     for (const list of runs.values()) expect(list).toEqual(["one", "two"]);
-  }, 120_000);
+  }, 200_000);
 
   it("a parent retried after failing with `continue` does not free its child a second time", async () => {
     const tl = await backend.open();

@@ -249,7 +249,9 @@ function ErrorDetail({ error }: { error: TaskError | null }) {
 
 /** Everything that happened to the task, oldest first. */
 function timeline(t: TaskDetail): Entry[] {
-  const entries: Entry[] = [{ at: t.createdAt, title: "Enqueued", detail: new Date(t.runAt) > new Date(t.createdAt) ? `to run at ${formatDate(t.runAt)}` : undefined }];
+  // runAt moves with each retry: it says when the task was meant to run only before its first attempt.
+  const delayed = t.attempt === 0 && new Date(t.runAt) > new Date(t.createdAt);
+  const entries: Entry[] = [{ at: t.createdAt, title: "Enqueued", detail: delayed ? `to run at ${formatDate(t.runAt)}` : undefined }];
   const recorded = new Set(t.attempts.map((a) => a.attempt));
   for (const a of t.attempts) {
     if (a.startedAt) entries.push({ at: a.startedAt, title: `Attempt ${a.attempt} started`, detail: a.workerId ? `on ${a.workerId}` : undefined });
@@ -279,9 +281,12 @@ function timeline(t: TaskDetail): Entry[] {
       detail: e.data && typeof e.data === "object" && Object.keys(e.data).length ? <code class="small">{JSON.stringify(e.data)}</code> : undefined,
     });
   }
-  // The latest attempt, when it is not among the recorded failures: running now, or the one that finished the task.
-  if (t.startedAt && t.attempt > 0 && !recorded.has(t.attempt)) {
-    entries.push({ at: t.startedAt, title: `Attempt ${t.attempt} started`, detail: t.workerId ? `on ${t.workerId}` : undefined });
+  // The latest attempt, when it is not among the recorded failures: running now, or the one that
+  // finished the task. `startedAt` is the first attempt's start; a later attempt's start is
+  // `attemptedAt` where the API gives it.
+  const latestStart = t.attemptedAt ?? (t.attempt === 1 ? t.startedAt : null);
+  if (t.attempt > 0 && !recorded.has(t.attempt)) {
+    if (latestStart) entries.push({ at: latestStart, title: `Attempt ${t.attempt} started`, detail: t.workerId ? `on ${t.workerId}` : undefined });
     if (t.state === "running" && t.heartbeatAt && t.heartbeatAt !== t.startedAt) {
       entries.push({
         at: t.heartbeatAt,
@@ -300,7 +305,7 @@ function timeline(t: TaskDetail): Entry[] {
       at: t.finishedAt,
       title: t.state === "completed" ? `Completed${t.attempt ? ` (attempt ${t.attempt})` : ""}` : `Ended: ${t.state}`,
       tone: t.state === "completed" ? "ok" : "bad",
-      detail: t.startedAt && t.state === "completed" ? `in ${between(t.startedAt, t.finishedAt)}` : undefined,
+      detail: latestStart && t.state === "completed" ? `in ${between(latestStart, t.finishedAt)}` : undefined,
     });
   }
   return entries.sort((a, b) => a.at.localeCompare(b.at));
@@ -398,9 +403,9 @@ export function TaskDetailPage({ id }: { id: string }) {
                   ["Worker", t.workerId && <span class="mono small">{t.workerId}</span>],
                   ["Run at", <Time at={t.runAt} exact />],
                   ["Created", <Time at={t.createdAt} exact />],
-                  ["Started", <Time at={t.startedAt} exact />],
+                  ["First started", <Time at={t.startedAt} exact />],
                   ["Finished", <Time at={t.finishedAt} exact />],
-                  ["Last heartbeat", t.heartbeatAt ? <Time at={t.heartbeatAt} /> : null],
+                  ["Last heartbeat", t.state === "running" && t.heartbeatAt ? <Time at={t.heartbeatAt} /> : null],
                 ]}
               />
             </section>
