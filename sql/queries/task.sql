@@ -50,17 +50,8 @@ SELECT * FROM {schema}.task WHERE key = ANY($1::text[]);
 -- lease_token: the fencing token every later write of this attempt must present.
 -- A worker without tags ($2 = '{}') takes only untagged tasks.
 WITH picked AS (
-  SELECT id FROM {schema}.task
-   WHERE state = 'ready'
-     AND run_at <= coalesce($6::timestamptz, now())
-     AND topic = ANY($1::text[])
-     AND (tags = '{}' OR tags && $2::text[])
-     -- Never start what is already too late; maintenance records why it ends.
-     AND (deadline_at IS NULL OR deadline_at > now())
-     AND (schedule_to_start_ms IS NULL OR run_at + schedule_to_start_ms * interval '1 millisecond' >= now())
-   ORDER BY priority DESC, run_at, id
-   LIMIT $3
-     FOR UPDATE SKIP LOCKED
+  -- claim_ids (migration 0008) walks task_claim_idx in claim order whatever the statistics say.
+  SELECT id FROM {schema}.claim_ids($1::text[], $2::text[], $3::integer, $6::timestamptz) AS id
 )
 UPDATE {schema}.task t
    SET state = 'running',
