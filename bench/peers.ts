@@ -3,7 +3,8 @@
  * PostgreSQL, raw PostgreSQL) on this machine, in the same benchmark run, so Tasklane's numbers sit
  * next to numbers taken under the same conditions. Their code is copied to a temp directory and
  * installed there (`npm ci`, which also brings the Node 24 they need); nothing of theirs enters
- * this repository except their result files, copied to `bench/results/peers-<date>/`.
+ * this repository except their result files, copied to `bench/results/peers-<date>/` (a `--quick`
+ * pass: next to the quick results, in the temp directory).
  *
  * PostgreSQL: the benchmark's own server (passed in). Redis: `redis-server` from Debian's package,
  * started here on a free loopback port without persistence (as their README says); without it,
@@ -46,7 +47,7 @@ function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = p
  * Runs their `run-all.sh` (or its `--quick` pass) against `pgUrl`'s server; returns the directory
  * their result files were copied to, or null when the peers' harness is not there.
  */
-export async function runPeers({ pgUrl, quick }: { pgUrl: string; quick: boolean; runs: number }): Promise<string | null> {
+export async function runPeers({ pgUrl, quick, outDir = RESULTS_DIR }: { pgUrl: string; quick: boolean; outDir?: string }): Promise<string | null> {
   if (!existsSync(join(PEERS_DIR, "run-all.sh"))) {
     console.log(`[peers] the peers' harness is not at ${PEERS_DIR} (set TASKLANE_PEERS_DIR): skipped`);
     return null;
@@ -93,7 +94,7 @@ export async function runPeers({ pgUrl, quick }: { pgUrl: string; quick: boolean
     await sh("sh", ["run-tasklane.sh", ...(quick ? ["--quick"] : [])], work, env);
 
     const from = join(work, quick ? "results/quick" : "results");
-    const to = join(RESULTS_DIR, `peers-${today()}${quick ? "-quick" : ""}`);
+    const to = join(outDir, `peers-${today()}${quick ? "-quick" : ""}`);
     mkdirSync(to, { recursive: true });
     for (const f of readdirSync(from).filter((f) => f.endsWith(".json") || f === "RESULTS.md")) copyFileSync(join(from, f), join(to, f));
     console.log(`[peers] results copied to ${to}`);

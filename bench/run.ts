@@ -9,7 +9,8 @@
  *   npm run bench -- --peers               # also run the peers' harness in a temp copy, same machine, same run
  *
  * Options: --quick · --only A,B,C,D,E · --backend pg|pglite|both · --runs N · --out FILE ·
- * --configs c10,c100,c1000 (B worker settings) · --history N (finished tasks before B's extra
+ * --configs c10,c100,c1000 (B worker settings) · --b-worker process|inproc (B's worker on
+ * PostgreSQL: own process, default, or the producer's process as in the peers' harness) · --history N (finished tasks before B's extra
  * run; 0 = skip) · --history-config NAME · --d-jobs 10000,100000 · --d-conc 1000,10000 ·
  * --d-million (add D with 1,000,000 processes at concurrency 10,000, 1 run) · --peers ·
  * --timeout S (per measurement) · --no-report · --clean (mark the results as taken on an idle machine).
@@ -218,7 +219,7 @@ async function main(): Promise<void> {
     }
     if (opt.peers) {
       const { runPeers } = await import("./peers.js");
-      const dir = await runPeers({ pgUrl: server!.adminUrl, quick, runs });
+      const dir = await runPeers({ pgUrl: server!.adminUrl, quick, outDir: dirname(outFileFor(backends[0]!)) });
       if (dir) {
         for (const f of written) {
           const file = loadResultFile(f)!;

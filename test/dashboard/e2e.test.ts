@@ -107,9 +107,14 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
     await page.getByRole("heading", { name: "Tasks by topic", exact: true }).waitFor();
     await page.getByRole("rowheader", { name: "invoice.render" }).waitFor();
     await page.getByRole("link", { name: "nightly-report" }).first().waitFor();
-    // The charts fill as samples arrive (every 5 s): wait for two.
+    // The charts fill as samples arrive (every 5 s): some work in bursts, for lines that move.
     await page.locator("svg[aria-label^='Queue: ready']").waitFor();
-    await until(async () => (await page.locator(".chart-svg path.line").first().getAttribute("d"))?.includes("L"), 20_000, "a second sample");
+    for (let burst = 0; burst < 3; burst++) {
+      await fx.server.tl.enqueueMany(Array.from({ length: 150 * (burst + 1) }, (_, i) => ({ topic: "email.send", payload: { to: `news${i}@example.com` } })));
+      await page.waitForTimeout(5000);
+    }
+    await until(async () => ((await page.locator(".chart-svg path.line.s-completed").getAttribute("d"))?.split("L").length ?? 0) >= 3, 20_000, "three samples");
+    expect(await page.locator("svg[aria-label^='Throughput']").getAttribute("aria-label")).toMatch(/completed \d/);
     await shot(page, "overview");
   });
 
