@@ -4,7 +4,7 @@
  * @module
  */
 export { Tasklane } from "./tasklane.js";
-export type { OpenOptions, EnqueueItem, ListTasksOptions, TaskPage, ActorOptions, WorkerInfo } from "./tasklane.js";
+export type { OpenOptions, EnqueueItem, ListTasksOptions, TaskPage, ActorOptions, WorkerInfo, AuditEvent, TaskDeclaration } from "./tasklane.js";
 export type { TasklaneEvents } from "./events.js";
 export type { MaintenanceConfig } from "./maintenance/maintenance.js";
 export { Worker } from "./runtime/worker.js";

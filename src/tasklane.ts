@@ -105,6 +105,18 @@ export interface ListTasksOptions {
   limit?: number;
   /** `nextCursor` of the previous page. */
   cursor?: string;
+  /** Only tasks created at or after this time. */
+  createdAfter?: Date;
+  /** Only tasks created before this time. */
+  createdBefore?: Date;
+}
+
+/** An entry of the audit log ({@link Tasklane.listEvents}). */
+export interface AuditEvent extends TaskEvent {
+  taskId: string | null;
+  processId: string | null;
+  /** The task's topic, when the event concerns a task that still exists. */
+  topic: string | null;
 }
 
 /** One page of {@link Tasklane.listTasks}. */
@@ -394,7 +406,10 @@ export class Tasklane {
   /** Lists tasks, newest first, with keyset pagination (no count). */
   async listTasks(options: ListTasksOptions = {}): Promise<TaskPage> {
     this.#assertOpen();
-    const { state, topic, tag, search, limit = 50, cursor } = options;
+    const { state, topic, tag, search, limit = 50, cursor, createdAfter, createdBefore } = options;
+    for (const [field, d] of [["createdAfter", createdAfter], ["createdBefore", createdBefore]] as const) {
+      if (d !== undefined && !(d instanceof Date && !Number.isNaN(d.getTime()))) throw new ValidationError(`listTasks: ${field} must be a valid Date`, { field });
+    }
     if (state !== undefined && !taskStates.includes(state)) throw new ValidationError(`listTasks: unknown state "${state}"`, { field: "state" });
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError("listTasks: limit must be an integer from 1 to 1000", { field: "limit" });
     let after: string | null = null;
@@ -405,10 +420,38 @@ export class Tasklane {
     const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
     const rows = await this.#engine.driver.query(this.#engine.queries.get("TaskList"), [
       state ?? null, topic ?? null, pattern, search ?? null, after, tag ?? null, limit + 1,
+      createdAfter?.toISOString() ?? null, createdBefore?.toISOString() ?? null,
     ]);
     const tasks = rows.slice(0, limit).map(taskFromRow);
     const nextCursor = rows.length > limit ? Buffer.from(tasks[tasks.length - 1]!.id).toString("base64url") : null;
     return { tasks, nextCursor };
+  }
+
+  /**
+   * The audit log: recovery events and operator actions (who did what, when) across tasks and
+   * processes, newest first. `operatorOnly` keeps the entries with an actor.
+   */
+  async listEvents(options: { limit?: number; cursor?: string; operatorOnly?: boolean } = {}): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
+    this.#assertOpen();
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError("listEvents: limit must be an integer from 1 to 1000", { field: "limit" });
+    let after: string | null = null;
+    if (options.cursor !== undefined) {
+      after = parseId(Buffer.from(String(options.cursor), "base64url").toString());
+      if (after === null) throw new ValidationError("listEvents: cursor is not one this API returned", { field: "cursor" });
+    }
+    const rows = await this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("EventList"), [options.operatorOnly ?? false, after, limit + 1]);
+    const events = rows.slice(0, limit).map((e) => ({
+      id: String(e.id),
+      kind: e.kind as string,
+      actor: (e.actor as string | null) ?? null,
+      data: e.data ?? null,
+      at: e.at as Date,
+      taskId: e.task_id == null ? null : String(e.task_id),
+      processId: e.process_id == null ? null : String(e.process_id),
+      topic: (e.topic as string | null) ?? null,
+    }));
+    return { events, nextCursor: rows.length > limit ? Buffer.from(events[events.length - 1]!.id).toString("base64url") : null };
   }
 
   /**

@@ -212,8 +212,20 @@ SELECT * FROM {schema}.task
    AND ($3::text IS NULL OR topic ILIKE $3 OR key ILIKE $3 OR error->>'message' ILIKE $3 OR id::text = $4)
    AND ($5::bigint IS NULL OR id < $5)
    AND ($6::text IS NULL OR $6 = ANY(tags))
+   AND ($8::timestamptz IS NULL OR created_at >= $8)
+   AND ($9::timestamptz IS NULL OR created_at < $9)
  ORDER BY id DESC
  LIMIT $7;
+
+-- name: EventList
+-- The audit log: recovery events and operator actions across tasks and processes, newest first,
+-- keyset-paginated on id; with $1, operator actions only (an actor is recorded).
+SELECT e.*, t.topic
+  FROM {schema}.task_event e LEFT JOIN {schema}.task t ON t.id = e.task_id
+ WHERE (NOT $1::boolean OR e.actor IS NOT NULL)
+   AND ($2::bigint IS NULL OR e.id < $2)
+ ORDER BY e.id DESC
+ LIMIT $3;
 
 -- name: TaskAttempts
 SELECT * FROM {schema}.task_attempt WHERE task_id = $1 ORDER BY lease_token;

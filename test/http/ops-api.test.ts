@@ -119,7 +119,7 @@ describeServers("HTTP operations API", (kind) => {
     const enqueue = doc.paths["/api/v1/tasks"].post;
     expect(enqueue["x-required-scope"]).toBe("start");
     expect(enqueue.requestBody.content["application/json"].schema).toMatchObject({ type: "object", additionalProperties: false, required: ["topic"] });
-    expect(doc.paths["/api/v1/tasks"].get.parameters.map((p: { name: string }) => p.name)).toEqual(["state", "topic", "tag", "search", "limit", "cursor"]);
+    expect(doc.paths["/api/v1/tasks"].get.parameters.map((p: { name: string }) => p.name)).toEqual(["state", "topic", "tag", "search", "limit", "cursor", "createdAfter", "createdBefore"]);
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThan(0);
     for (const ref of new Set(refs)) {

@@ -3,7 +3,9 @@
  *
  * @module
  */
+import { z } from "zod";
 import type { Tasklane } from "../../tasklane.js";
+import { cursorQuery, limitQuery } from "../params.js";
 import type { Api } from "../api.js";
 import { statsResponse, workersResponse } from "../responses.js";
 import type { TaskStats } from "../stats.js";
@@ -17,6 +19,28 @@ export function operationRoutes(api: Api, tl: Tasklane, stats: () => Promise<Tas
     summary: "Workers that run, or ran in the last day, on this database",
     responses: { 200: { description: "the workers registry", schema: workersResponse } },
     handler: async (c) => c.json({ workers: await tl.listWorkers() }),
+  });
+
+  api.add({
+    method: "get", path: "/whoami", scope: "read", tag, operationId: "whoami",
+    summary: "The token this request carries: its name and scopes (what the dashboard may show)",
+    responses: { 200: { description: "the token", schema: z.object({ id: z.string(), name: z.string(), scopes: z.array(z.string()) }) } },
+    handler: async (c) => {
+      const { id, name, scopes } = c.get("token");
+      return c.json({ id, name, scopes });
+    },
+  });
+
+  api.add({
+    method: "get", path: "/events", scope: "read", tag, operationId: "listEvents",
+    summary: "The audit log: recovery events and operator actions across tasks and processes, newest first",
+    query: z.strictObject({
+      limit: limitQuery.optional(),
+      cursor: cursorQuery.optional(),
+      operatorOnly: z.enum(["true", "false"]).transform((v) => v === "true").optional().describe("only entries with an actor"),
+    }),
+    responses: { 200: { description: "a page of events", schema: z.object({ events: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }) } },
+    handler: async (c, { query }) => c.json(await tl.listEvents(query)),
   });
 
   api.add({

@@ -24,6 +24,8 @@ const listQuery = z.strictObject({
   search: textQuery(200).optional().describe("case-insensitive part of the topic, key or error message, or an exact task id"),
   limit: limitQuery.optional(),
   cursor: cursorQuery.optional(),
+  createdAfter: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional().describe("only tasks created at or after (ISO 8601)"),
+  createdBefore: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional().describe("only tasks created before (ISO 8601)"),
 });
 
 
