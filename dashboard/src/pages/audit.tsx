@@ -21,7 +21,7 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
   if (!cursor) stack = [];
   const [missing, setMissing] = useState(false);
   // A server without the route answers 404 once; no point asking again every few seconds.
-  const page = usePoll((signal) => api<Page>("/events", { signal, query: { limit: pageSize, cursor } }), `audit:${cursor ?? ""}`, missing ? 0 : 5000);
+  const page = usePoll((signal) => api<Page>("/events", { signal, query: { limit: pageSize, cursor, operatorOnly: "true" } }), `audit:${cursor ?? ""}`, missing ? 0 : 5000);
   const notThere = page.error instanceof ApiError && page.error.status === 404;
   useEffect(() => setMissing(notThere), [notThere]);
   return (
