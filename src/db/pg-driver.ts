@@ -69,6 +69,15 @@ export class PgDriver implements Driver {
   async transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     let broken = false;
+    // A checked-out client has no error listener (the pool removes its own while the client is
+    // lent out), and a connection that dies between two statements of the transaction (a server
+    // restart) emits 'error' with no query to fail: unheard, that would crash the process. The
+    // next statement fails instead, and the broken client is destroyed on release.
+    const onError = (err: Error) => {
+      broken = true;
+      this.#options.logger.warn({ err }, "database connection lost inside a transaction");
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const value = await fn(executorOf(client));
@@ -78,6 +87,7 @@ export class PgDriver implements Driver {
       await client.query("ROLLBACK").catch(() => (broken = true));
       throw err;
     } finally {
+      client.removeListener("error", onError);
       client.release(broken);
     }
   }

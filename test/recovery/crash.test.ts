@@ -126,6 +126,7 @@ describe.skipIf(!url)("a PostgreSQL restart mid-run", () => {
       await cluster.pgStop("fast");
       await cluster.pgStart();
       await until("all 4,000 completed", async () => {
+        if (w.process.exitCode !== null || w.process.signalCode !== null) throw new Error(`the worker died: ${w.stderr()}`);
         try {
           return (await count(tl, `SELECT count(*)::int AS n FROM ${schema}.task WHERE state = 'completed'`)) === 4000;
         } catch {

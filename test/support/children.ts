@@ -14,6 +14,8 @@ export interface Child {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code (or the signal's name). */
   readonly exited: Promise<number | string>;
+  /** The last 4,000 characters the child wrote to stderr (for failure messages). */
+  stderr(): string;
 }
 
 /** Starts `node --import tsx <script>` with extra environment variables. */
@@ -40,6 +42,7 @@ export function spawnTs(script: string, env: Record<string, string>, args: strin
     process: child,
     lines,
     exited,
+    stderr: () => stderr,
     waitFor(pattern, timeoutMs = 30_000) {
       const seen = lines.find((l) => pattern.test(l));
       if (seen) return Promise.resolve(seen);
