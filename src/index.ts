@@ -10,6 +10,7 @@ export type { MaintenanceConfig } from "./maintenance/maintenance.js";
 export { Worker } from "./runtime/worker.js";
 export { webhook, verifyWebhookSignature, signWebhook } from "./push/webhook.js";
 export type { WebhookOptions, WebhookBody } from "./push/webhook.js";
+export type { PushEndpoint, PushEndpointInput } from "./push/endpoints.js";
 export type { PruneReport, RetentionConfig } from "./maintenance/pruner.js";
 export { ExternalTasks } from "./external/index.js";
 export type { ExternalTask, ExternalFailure, ExternalTaskFilter, ExternalTaskPage, FetchAndLockOptions, FetchTopic } from "./external/index.js";

@@ -20,6 +20,7 @@ import { Maintenance, type MaintenanceConfig } from "./maintenance/maintenance.j
 import { TasklaneEmitter, type TasklaneEvents } from "./events.js";
 import { Processes } from "./process/processes.js";
 import { runInline } from "./runtime/inline.js";
+import { createPushEndpoint, deletePushEndpoint, listPushEndpoints, PushRunner, type PushEndpoint, type PushEndpointInput } from "./push/endpoints.js";
 import { Pruner, type PruneReport, type RetentionConfig } from "./maintenance/pruner.js";
 import { admit, type BackpressureConfig } from "./client/backpressure.js";
 import type { z } from "zod";
@@ -181,6 +182,7 @@ export class Tasklane {
 
   readonly #retention: RetentionConfig;
   #defaultWorker: Worker | undefined;
+  #pushRunner: PushRunner | undefined;
   readonly #backpressure: BackpressureConfig | undefined;
 
   private constructor(engine: Omit<Engine, "definitions">, opts: z.output<typeof openOptionsSchema>) {
@@ -330,6 +332,42 @@ export class Tasklane {
     if (options.tx) return run(foreignExecutor(options.tx));
     // Only a batch with keys can hit a conflict after some rows are in: it needs a transaction.
     return inputs.some((i) => i.options.key !== undefined) ? this.#engine.driver.transaction(run) : run(this.#engine.driver);
+  }
+
+  /**
+   * Stores (or replaces) a push endpoint: tasks of `topic` are POSTed to `url` like a
+   * `webhook()` topic, by the push runner of `tasklane serve` (or {@link startPushRunner}).
+   * Only its hash-free fields come back; the secret is never shown again.
+   */
+  async createPushEndpoint(input: PushEndpointInput): Promise<PushEndpoint & { created: boolean }> {
+    this.#assertOpen();
+    const endpoint = await createPushEndpoint(this.#engine, input);
+    void this.#pushRunner?.sync();
+    return endpoint;
+  }
+
+  /** Every stored push endpoint. */
+  async listPushEndpoints(): Promise<PushEndpoint[]> {
+    this.#assertOpen();
+    return listPushEndpoints(this.#engine);
+  }
+
+  /** Deletes a topic's push endpoint; its queued tasks wait for another handler. False when there was none. */
+  async deletePushEndpoint(topic: string): Promise<boolean> {
+    this.#assertOpen();
+    const deleted = await deletePushEndpoint(this.#engine, topic);
+    void this.#pushRunner?.sync();
+    return deleted;
+  }
+
+  /**
+   * Delivers the stored push endpoints' tasks from this instance (`tasklane serve` does it),
+   * following changes to them. Idempotent.
+   */
+  async startPushRunner(options: { concurrency?: number; refreshMs?: number } = {}): Promise<void> {
+    this.#assertOpen();
+    this.#pushRunner ??= new PushRunner(this.#engine, { concurrency: options.concurrency ?? 50, refreshMs: options.refreshMs ?? 5_000, leaseMs: 30_000 });
+    await this.#pushRunner.start();
   }
 
   /**
@@ -669,6 +707,7 @@ export class Tasklane {
     await Promise.all([...this.#workers].map((w) => w.stop({ graceMs: options.graceMs ?? 5_000 })));
     await this.#external?.close();
     await this.#schedules.idle();
+    await this.#pushRunner?.stop(options.graceMs ?? 5_000);
     await this.#maintenance?.stop();
     await this.#engine.driver.close();
   }

@@ -109,6 +109,8 @@ async function start(tl: Tasklane, options: ServeOptions, port: number, host: st
     // A server is a long-lived node, so it takes its turn at maintenance (rescuing expired
     // leases, enforcing deadlines) even when no worker runs in this process.
     tl.startMaintenance();
+    // And it delivers the push endpoints stored over the API (POST /api/v1/push-endpoints).
+    await tl.startPushRunner();
   } catch (err) {
     server.close();
     throw err;

@@ -6,6 +6,14 @@
 import { z } from "zod";
 import type { Tasklane } from "../../tasklane.js";
 import { cursorQuery, limitQuery } from "../params.js";
+import { pushEndpointSchema } from "../../push/endpoints.js";
+import { NotFoundError } from "../../errors.js";
+import { storableText } from "../../config.js";
+
+const pushEndpointResponse = z.object({
+  topic: z.string(), url: z.string(), method: z.string(), headers: z.record(z.string(), z.string()),
+  timeoutMs: z.number().int(), signed: z.boolean(), created: z.boolean().optional(),
+});
 import type { Api } from "../api.js";
 import { statsResponse, workersResponse } from "../responses.js";
 import type { TaskStats } from "../stats.js";
@@ -19,6 +27,39 @@ export function operationRoutes(api: Api, tl: Tasklane, stats: () => Promise<Tas
     summary: "Workers that run, or ran in the last day, on this database",
     responses: { 200: { description: "the workers registry", schema: workersResponse } },
     handler: async (c) => c.json({ workers: await tl.listWorkers() }),
+  });
+
+  api.add({
+    method: "post", path: "/push-endpoints", scope: "admin", tag, operationId: "createPushEndpoint",
+    summary: "Store (or replace) a push endpoint: tasks of the topic are POSTed to its URL, signed with its secret",
+    body: pushEndpointSchema,
+    responses: {
+      201: { description: "created", schema: pushEndpointResponse },
+      200: { description: "replaced", schema: pushEndpointResponse },
+    },
+    handler: async (c, { body }) => {
+      const endpoint = await tl.createPushEndpoint(body);
+      return c.json(endpoint, endpoint.created ? 201 : 200);
+    },
+  });
+
+  api.add({
+    method: "get", path: "/push-endpoints", scope: "read", tag, operationId: "listPushEndpoints",
+    summary: "The stored push endpoints (without their secrets)",
+    responses: { 200: { description: "the endpoints", schema: z.object({ endpoints: z.array(pushEndpointResponse) }) } },
+    handler: async (c) => c.json({ endpoints: await tl.listPushEndpoints() }),
+  });
+
+  api.add({
+    method: "delete", path: "/push-endpoints/:topic", scope: "admin", tag, operationId: "deletePushEndpoint",
+    summary: "Delete a topic's push endpoint",
+    responses: { 200: { description: "deleted", schema: z.object({ deleted: z.boolean() }) } },
+    handler: async (c) => {
+      // Hono decodes the path parameter; a topic the database could not hold names no endpoint.
+      const topic = c.req.param("topic") ?? "";
+      if (!storableText(topic) || !(await tl.deletePushEndpoint(topic))) throw new NotFoundError("no push endpoint for that topic", { topic: storableText(topic) ? topic : undefined });
+      return c.json({ deleted: true });
+    },
   });
 
   api.add({
