@@ -107,7 +107,7 @@ export function renderReport(input: ReportInput = {}): string {
   const liteF = files.find((f) => f.backend === "pglite") ?? null;
   const peersRun = pgF?.peers_results ?? liteF?.peers_results;
   const peers = peersRun ? loadPeers(join(REPO_DIR, peersRun), true) : loadPeers(join(PEERS_DIR, "results"), false);
-  const lib = (name: string) => peers?.libs.find((l) => l.library === name);
+  const lib = (name: string) => peers?.libs.find((l) => l["library"] === name);
   const out: string[] = [];
   const p = (s = "") => out.push(s);
 
@@ -185,10 +185,10 @@ export function renderReport(input: ReportInput = {}): string {
   const updLite = m(rawL, "update_unnest_b1000_c1_rows_per_s");
   const peerUpd = peers?.raw?.results.node_update_unnest_b1000_c1_rows_per_s?.median ?? null;
   row("**E** raw `UPDATE … FROM unnest`, 1,000 rows per statement, 1 connection, rows/s (same run)", fmt(updPg), "", fmt(updLite), "",
-    (l) => (l.library === "graphile-worker" ? `${fmt(peerUpd)} (peers' run)` : "″"));
+    (l) => (l["library"] === "graphile-worker" ? `${fmt(peerUpd)} (peers' run)` : "″"));
   row("**E** raw task-shaped claim + complete, 1,000 per statement, 1 connection, tasks/s (same run)", fmt(ceilPg), "", fmt(ceilLite), "", () => "–");
   row("B best as a share of the batched-UPDATE ceiling of its own run", pct((m(bP.e, "jobs_per_s") ?? NaN) / (updPg ?? NaN)), "", pct((m(bL.e, "jobs_per_s") ?? NaN) / (updLite ?? NaN)), "",
-    (l) => (l.library === "bullmq" ? "(Redis)" : pct((bestPeerB(l).v ?? NaN) / (peerUpd ?? NaN))));
+    (l) => (l["library"] === "bullmq" ? "(Redis)" : pct((bestPeerB(l).v ?? NaN) / (peerUpd ?? NaN))));
   row("B best as a share of the claim + complete ceiling of its own run", pct((m(bP.e, "jobs_per_s") ?? NaN) / (ceilPg ?? NaN)), "", pct((m(bL.e, "jobs_per_s") ?? NaN) / (ceilLite ?? NaN)), "", () => "–");
   p();
   if ([dEntry(pgF, 10_000, 1_000), dEntry(liteF, 10_000, 1_000)].some((e) => e?.skipped)) {
