@@ -38,6 +38,31 @@ UNION ALL
 SELECT t.*, false, 0 FROM {schema}.task t JOIN input i ON t.key = i.key
  WHERE i.key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM inserted WHERE inserted.key = i.key);
 
+-- name: TaskInsertUniform
+-- The common batch: plain tasks without keys whose options (after each topic's defaults) are all
+-- the same, so only topic and payload vary per row. Sends 2 arrays instead of 23 and answers one
+-- row (the new ids in input order and the statement's now()) instead of a row per task: at 1,000
+-- tasks a call this is about half the time of TaskInsertMany. enqueue.ts picks it.
+WITH d AS (
+  SELECT coalesce($3::timestamptz, now() + coalesce($4::integer, 0) * interval '1 millisecond') AS due
+), inserted AS (
+  INSERT INTO {schema}.task (topic, state, payload, priority, run_at, max_attempts,
+      backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags,
+      start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms, deadline_at, trace)
+  SELECT i.topic, 'ready', i.payload, $5::integer, d.due, $6::integer,
+         $7::text, $8::integer, $9::integer, $10::boolean, $11::text[],
+         $12::integer, $13::integer, $14::integer, $15::integer, d.due + $15::integer * interval '1 millisecond', $16::jsonb
+    FROM d, unnest($1::text[], $2::jsonb[]) WITH ORDINALITY AS i(topic, payload, n)
+   ORDER BY i.n
+  RETURNING id, topic
+), woken AS (
+  SELECT pg_notify('{schema}_ready', topic)
+    FROM (SELECT DISTINCT topic FROM inserted) AS t
+   WHERE (SELECT due FROM d) <= now()
+)
+-- Identity values grow in insertion order, which ORDER BY n made the input order.
+SELECT array_agg(id ORDER BY id) AS ids, now() AS now, (SELECT count(*) FROM woken) AS woken FROM inserted;
+
 -- name: TaskGetByKeys
 -- Rows for keys that a concurrent transaction inserted while ours waited on the unique index
 -- (its row was invisible to our statement's snapshot).

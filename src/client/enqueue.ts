@@ -59,43 +59,110 @@ function arrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")}}`;
 }
 
-/** Builds TaskInsertMany's column arrays, resolving each task's policy against its definition. */
-function insertParams(inputs: readonly TaskInput[], definitions: ReadonlyMap<string, Definition>): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 23 }, () => new Array(inputs.length));
-  const trace = traceCarrier();
-  inputs.forEach((input, i) => {
-    const def = definitions.get(input.topic)?.options;
-    const o = input.options;
-    const retry = { ...defaultRetry, ...def?.retry, ...o.retry };
-    const timeouts = { ...def?.timeouts, ...o.timeouts };
-    const values = [
-      input.topic,
-      input.payloadJson,
-      o.priority ?? 0,
-      o.runAt ? o.runAt.toISOString() : null,
-      o.delayMs ?? null,
-      retry.maxAttempts,
-      retry.backoff,
-      retry.initialDelayMs,
-      retry.maxDelayMs,
-      retry.jitter,
-      arrayLiteral(o.tags ?? def?.tags ?? []),
-      o.key ?? null,
-      input.processId ?? null,
-      input.step ?? null,
-      timeouts.startToCloseMs ?? null,
-      timeouts.heartbeatMs ?? null,
-      timeouts.scheduleToStartMs ?? null,
-      timeouts.scheduleToCloseMs ?? null,
-      input.state ?? "ready",
-      input.pendingParents ?? 0,
-      input.onFailure ?? null,
-      input.isOutput ?? false,
-      trace,
-    ];
-    values.forEach((v, c) => (columns[c]![i] = v));
-  });
-  return columns;
+/** One task's TaskInsertMany values, its policy resolved against its topic's definition. */
+function rowValues(input: TaskInput, definitions: ReadonlyMap<string, Definition>, trace: string | null): unknown[] {
+  const def = definitions.get(input.topic)?.options;
+  const o = input.options;
+  const retry = { ...defaultRetry, ...def?.retry, ...o.retry };
+  const timeouts = { ...def?.timeouts, ...o.timeouts };
+  return [
+    input.topic,
+    input.payloadJson,
+    o.priority ?? 0,
+    o.runAt ? o.runAt.toISOString() : null,
+    o.delayMs ?? null,
+    retry.maxAttempts,
+    retry.backoff,
+    retry.initialDelayMs,
+    retry.maxDelayMs,
+    retry.jitter,
+    arrayLiteral(o.tags ?? def?.tags ?? []),
+    o.key ?? null,
+    input.processId ?? null,
+    input.step ?? null,
+    timeouts.startToCloseMs ?? null,
+    timeouts.heartbeatMs ?? null,
+    timeouts.scheduleToStartMs ?? null,
+    timeouts.scheduleToCloseMs ?? null,
+    input.state ?? "ready",
+    input.pendingParents ?? 0,
+    input.onFailure ?? null,
+    input.isOutput ?? false,
+    trace,
+  ];
+}
+
+/** Columns 2–10 and 14–17 of {@link rowValues}: what TaskInsertUniform sends once per batch. */
+const UNIFORM_COLUMNS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17] as const;
+
+/**
+ * The batch's shared values when TaskInsertUniform can insert it: no keys, no process steps,
+ * and every option the same after each topic's defaults. Undefined otherwise.
+ */
+function uniformValues(inputs: readonly TaskInput[], rows: readonly unknown[][]): unknown[] | undefined {
+  const first = rows[0]!;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i]!;
+    if (input.options.key !== undefined || input.processId !== undefined || input.state !== undefined) return undefined;
+    if (i > 0) for (const c of UNIFORM_COLUMNS) if (rows[i]![c] !== first[c]) return undefined;
+  }
+  return UNIFORM_COLUMNS.map((c) => first[c]);
+}
+
+/** Transposes rows of values into the column arrays unnest takes. */
+function columns(rows: readonly unknown[][]): unknown[][] {
+  const out: unknown[][] = Array.from({ length: rows[0]!.length }, () => new Array(rows.length));
+  rows.forEach((row, i) => row.forEach((v, c) => (out[c]![i] = v)));
+  return out;
+}
+
+/**
+ * Inserts a uniform batch (see {@link uniformValues}) and builds its tasks from the inputs: the
+ * statement answers only the new ids and its now(), so no row is sent back and parsed.
+ */
+async function insertUniform(
+  db: Executor,
+  queries: Queries,
+  inputs: readonly TaskInput[],
+  definitions: ReadonlyMap<string, Definition>,
+  shared: unknown[],
+  trace: string | null,
+): Promise<EnqueuedTask[]> {
+  const [priority, runAt, delayMs, maxAttempts] = shared as [number, string | null, number | null, number];
+  const [row] = await db.query<{ ids: string[]; now: Date }>(queries.get("TaskInsertUniform"), [
+    inputs.map((i) => i.topic),
+    inputs.map((i) => i.payloadJson),
+    runAt,
+    delayMs,
+    ...shared.filter((_, c) => c !== 1 && c !== 2),
+    trace,
+  ]);
+  const { ids, now } = row!;
+  const due = runAt !== null ? new Date(runAt) : new Date(now.getTime() + (delayMs ?? 0));
+  return inputs.map((input, i) => ({
+    id: String(ids[i]),
+    topic: input.topic,
+    state: "ready",
+    payload: JSON.parse(input.payloadJson) as unknown,
+    result: null,
+    error: null,
+    attempt: 0,
+    maxAttempts,
+    priority,
+    runAt: due,
+    tags: [...(input.options.tags ?? definitions.get(input.topic)?.options.tags ?? [])],
+    key: null,
+    processId: null,
+    step: null,
+    progress: null,
+    workerId: null,
+    heartbeatAt: null,
+    leaseExpiresAt: null,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    created: true,
+  }));
 }
 
 type InsertRow = Record<string, unknown> & { created: boolean; key: string | null; id: string | number };
@@ -112,8 +179,13 @@ export async function insertTasks(
   definitions: ReadonlyMap<string, Definition>,
 ): Promise<EnqueuedTask[]> {
   if (inputs.length === 0) return [];
-  const rows = await withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, { "tasklane.topic": inputs[0]!.topic, "tasklane.count": inputs.length }, () =>
-    db.query<InsertRow>(queries.get("TaskInsertMany"), insertParams(inputs, definitions)));
+  const trace = traceCarrier();
+  const values = inputs.map((input) => rowValues(input, definitions, trace));
+  const span = { "tasklane.topic": inputs[0]!.topic, "tasklane.count": inputs.length };
+  const shared = uniformValues(inputs, values);
+  if (shared) return withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, span, () => insertUniform(db, queries, inputs, definitions, shared, trace));
+  const rows = await withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, span, () =>
+    db.query<InsertRow>(queries.get("TaskInsertMany"), columns(values)));
   const created = rows.filter((r) => r.created).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   const byKey = new Map<string, InsertRow>();
   for (const r of rows) if (r.key !== null && !byKey.has(r.key)) byKey.set(r.key, r);

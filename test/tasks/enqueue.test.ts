@@ -16,6 +16,32 @@ describeBackends("enqueue", (backend) => {
     expect(await tl.getTask(task.id)).toEqual(rest);
   });
 
+  it("returns what getTask returns for uniform and mixed batches alike", async () => {
+    const tl = await backend.open();
+    tl.define("d", async () => null, { retry: { maxAttempts: 4 }, tags: ["from-def"] });
+    const runAt = new Date(Date.now() + 60_000);
+    // Uniform (one statement with shared options), delayed, with tags from the definition…
+    const uniform = await tl.enqueueMany([
+      { topic: "d", payload: { i: 1 }, delayMs: 5_000 },
+      { topic: "d", payload: [1, "two"], delayMs: 5_000 },
+      { topic: "d", payload: undefined, delayMs: 5_000 },
+    ]);
+    // …uniform over two topics at a fixed time, and mixed (per-row options).
+    const twoTopics = await tl.enqueueMany([
+      { topic: "x", payload: 1, runAt, tags: ["a", 'q"uote'] },
+      { topic: "y", payload: 2, runAt, tags: ["a", 'q"uote'] },
+    ]);
+    const mixed = await tl.enqueueMany([{ topic: "x", payload: 3, priority: 1 }, { topic: "x", payload: 4 }]);
+    for (const task of [...uniform, ...twoTopics, ...mixed]) {
+      const { created, ...rest } = task;
+      expect(created).toBe(true);
+      expect(await tl.getTask(task.id)).toEqual(rest);
+    }
+    expect(uniform.map((t) => t.payload)).toEqual([{ i: 1 }, [1, "two"], null]);
+    expect(uniform[0]).toMatchObject({ maxAttempts: 4, tags: ["from-def"] });
+    expect(Number(uniform[1]!.id)).toBeGreaterThan(Number(uniform[0]!.id));
+  });
+
   it("returns the existing task for a key that exists, and says it was not created", async () => {
     const tl = await backend.open();
     const first = await tl.enqueue("a", { n: 1 }, { key: "k" });
