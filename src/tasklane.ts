@@ -112,12 +112,17 @@ export interface ListTasksOptions {
   createdBefore?: Date;
 }
 
-/** An entry of the audit log ({@link Tasklane.listEvents}). */
+/**
+ * An entry of the audit log ({@link Tasklane.listEvents}): an event of a task or process, or of a
+ * schedule (`schedule` set; its `id` counts apart from the others').
+ */
 export interface AuditEvent extends TaskEvent {
   taskId: string | null;
   processId: string | null;
   /** The task's topic, when the event concerns a task that still exists. */
   topic: string | null;
+  /** The schedule, for an event of a schedule (`PAUSED`, `RESUMED`, `UPDATED`, …); else null. */
+  schedule: string | null;
 }
 
 /** One page of {@link Tasklane.listTasks}. */
@@ -466,20 +471,30 @@ export class Tasklane {
   }
 
   /**
-   * The audit log: recovery events and operator actions (who did what, when) across tasks and
-   * processes, newest first. `operatorOnly` keeps the entries with an actor.
+   * The audit log: recovery events and operator actions (who did what, when) across tasks,
+   * processes and schedules, newest first. `operatorOnly` keeps the entries with an actor.
    */
   async listEvents(options: { limit?: number; cursor?: string; operatorOnly?: boolean } = {}): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
     this.#assertOpen();
     const limit = options.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError("listEvents: limit must be an integer from 1 to 1000", { field: "limit" });
-    let after: string | null = null;
+    // Two streams, each paginated on its own id: task and process events, schedule events. The
+    // cursor holds where each stopped (`<task event id>.<schedule event id>`; 1: nothing left).
+    const top = "9223372036854775807";
+    let below = { task: top, schedule: top };
     if (options.cursor !== undefined) {
-      after = parseId(Buffer.from(String(options.cursor), "base64url").toString());
-      if (after === null) throw new ValidationError("listEvents: cursor is not one this API returned", { field: "cursor" });
+      const parts = Buffer.from(String(options.cursor), "base64url").toString().split(".");
+      const [task, schedule = top] = parts.map(parseId);
+      if (parts.length > 2 || !task || !schedule) throw new ValidationError("listEvents: cursor is not one this API returned", { field: "cursor" });
+      below = { task, schedule };
     }
-    const rows = await this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("EventList"), [options.operatorOnly ?? false, after, limit + 1]);
-    const events = rows.slice(0, limit).map((e) => ({
+    const operatorOnly = options.operatorOnly ?? false;
+    const { driver, queries } = this.#engine;
+    const [taskRows, scheduleRows] = await Promise.all([
+      driver.query<Record<string, unknown>>(queries.get("AuditTaskEvents"), [operatorOnly, below.task, limit + 1]),
+      driver.query<Record<string, unknown>>(queries.get("AuditScheduleEvents"), [operatorOnly, below.schedule, limit + 1]),
+    ]);
+    const entry = (e: Record<string, unknown>, schedule: boolean): AuditEvent => ({
       id: String(e.id),
       kind: e.kind as string,
       actor: (e.actor as string | null) ?? null,
@@ -488,8 +503,21 @@ export class Tasklane {
       taskId: e.task_id == null ? null : String(e.task_id),
       processId: e.process_id == null ? null : String(e.process_id),
       topic: (e.topic as string | null) ?? null,
-    }));
-    return { events, nextCursor: rows.length > limit ? Buffer.from(events[events.length - 1]!.id).toString("base64url") : null };
+      schedule: schedule ? (e.schedule as string) : null,
+    });
+    // Merge newest first; each stream is newest first already.
+    const merged: AuditEvent[] = [];
+    let t = 0;
+    let s = 0;
+    while (merged.length < limit && (t < taskRows.length || s < scheduleRows.length)) {
+      const a = taskRows[t];
+      const b = scheduleRows[s];
+      if (a && (!b || (a.at as Date).getTime() >= (b.at as Date).getTime())) merged.push(entry(taskRows[t++]!, false));
+      else merged.push(entry(scheduleRows[s++]!, true));
+    }
+    if (t === taskRows.length && s === scheduleRows.length) return { events: merged, nextCursor: null };
+    const next = (rows: Record<string, unknown>[], used: number, from: string) => (used > 0 ? String(rows[used - 1]!.id) : rows.length ? from : "1");
+    return { events: merged, nextCursor: Buffer.from(`${next(taskRows, t, below.task)}.${next(scheduleRows, s, below.schedule)}`).toString("base64url") };
   }
 
   /**

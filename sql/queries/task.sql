@@ -242,16 +242,6 @@ SELECT * FROM {schema}.task
  ORDER BY id DESC
  LIMIT $7;
 
--- name: EventList
--- The audit log: recovery events and operator actions across tasks and processes, newest first,
--- keyset-paginated on id; with $1, operator actions only (an actor is recorded).
-SELECT e.*, t.topic
-  FROM {schema}.task_event e LEFT JOIN {schema}.task t ON t.id = e.task_id
- WHERE (NOT $1::boolean OR e.actor IS NOT NULL)
-   AND ($2::bigint IS NULL OR e.id < $2)
- ORDER BY e.id DESC
- LIMIT $3;
-
 -- name: TaskAttempts
 SELECT * FROM {schema}.task_attempt WHERE task_id = $1 ORDER BY lease_token;
 

@@ -53,6 +53,15 @@ export const cursorQuery = z
   .max(40)
   .refine((cursor) => /^[A-Za-z0-9_-]+$/.test(cursor) && isDatabaseId(Buffer.from(cursor, "base64url").toString()), "cursor is not one this API returned");
 
+/** `cursor` of the audit log: where each of its two streams stopped (`<id>.<id>`), or one id. */
+export const auditCursorQuery = z
+  .string()
+  .max(60)
+  .refine((cursor) => {
+    const parts = Buffer.from(cursor, "base64url").toString().split(".");
+    return /^[A-Za-z0-9_-]+$/.test(cursor) && parts.length <= 2 && parts.every(isDatabaseId);
+  }, "cursor is not one this API returned");
+
 /** A short query-string filter (a topic, a tag, a name): text PostgreSQL can store. */
 export const textQuery = (max: number) => storable(z.string().min(1).max(max));
 

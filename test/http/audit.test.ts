@@ -26,7 +26,9 @@ it("whoami, the audit log of operator actions, and tasks by creation time", asyn
 
   const log = await get("/api/v1/events?operatorOnly=true");
   expect(log.status).toBe(200);
-  expect(log.body.events.map((e: { kind: string; actor: string; taskId: string; topic: string }) => [e.kind, e.actor, e.taskId, e.topic])).toEqual([
+  type Entry = { kind: string; actor: string; taskId: string | null; topic: string | null; schedule: string | null };
+  const row = (e: Entry) => [e.kind, e.actor, e.taskId ?? e.schedule, e.topic];
+  expect(log.body.events.map(row)).toEqual([
     ["SUSPENDED", "alice", b.id, "audit.t"],
     ["CANCELLED", "alice", a.id, "audit.t"],
   ]);
@@ -41,4 +43,31 @@ it("whoami, the audit log of operator actions, and tasks by creation time", asyn
   expect((await get(`/api/v1/tasks?createdAfter=${future}`)).body.tasks).toHaveLength(0);
   expect((await get(`/api/v1/tasks?createdBefore=${after}`)).body.tasks).toHaveLength(0);
   expect((await get("/api/v1/tasks?createdAfter=yesterday")).status).toBe(400);
+
+  // Schedules' operator actions are in the same log, merged by time, and page with the rest.
+  expect((await post("/api/v1/schedules", { name: "audit-sched", cron: "0 3 * * *", topic: "audit.t" })).status).toBe(201);
+  expect((await post("/api/v1/schedules/audit-sched/pause")).status).toBe(200);
+  const c = await server.tl.enqueue("audit.t", null);
+  expect((await post(`/api/v1/tasks/${c.id}/cancel`)).status).toBe(200);
+  const expected = [
+    ["CANCELLED", "alice", c.id, "audit.t"],
+    ["PAUSED", "alice", "audit-sched", null],
+    ["CREATED", "alice", "audit-sched", null],
+    ["SUSPENDED", "alice", b.id, "audit.t"],
+    ["CANCELLED", "alice", a.id, "audit.t"],
+  ];
+  expect((await get("/api/v1/events?operatorOnly=true")).body.events.map(row)).toEqual(expected);
+  for (const size of [1, 2, 3]) {
+    const seen: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const next = await get(`/api/v1/events?operatorOnly=true&limit=${size}${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(next.status).toBe(200);
+      seen.push(...next.body.events.map(row));
+      cursor = next.body.nextCursor;
+    } while (cursor);
+    expect(seen, `pages of ${size}`).toEqual(expected);
+  }
+  for (const bad of ["1.2.3", "x", "0.1", "1."]) expect((await get(`/api/v1/events?cursor=${Buffer.from(bad).toString("base64url")}`)).status).toBe(400);
+
 });

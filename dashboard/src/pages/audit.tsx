@@ -10,9 +10,9 @@ const pageSize = 50;
 let stack: string[] = [];
 
 function target(e: AuditEvent) {
+  if (e.schedule) return <a href={link("schedules", e.schedule)}>schedule {e.schedule}</a>;
   if (e.taskId) return <a href={link("tasks", e.taskId)}>task {e.taskId}</a>;
   if (e.processId) return <a href={link("processes", e.processId)}>process {e.processId}</a>;
-  if (e.schedule) return <a href={link("schedules", e.schedule)}>schedule {e.schedule}</a>;
   return <span class="muted">—</span>;
 }
 
@@ -55,7 +55,7 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
             </thead>
             <tbody>
               {page.data.events.map((e) => (
-                <tr key={e.id}>
+                <tr key={`${e.schedule ? "s" : "t"}${e.id}`}>
                   <td>
                     <Time at={e.at} exact />
                   </td>

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Tasklane } from "../../tasklane.js";
-import { cursorQuery, limitQuery } from "../params.js";
+import { auditCursorQuery, limitQuery } from "../params.js";
 import { pushEndpointSchema } from "../../push/endpoints.js";
 import { NotFoundError } from "../../errors.js";
 import { storableText } from "../../config.js";
@@ -74,10 +74,13 @@ export function operationRoutes(api: Api, tl: Tasklane, stats: () => Promise<Tas
 
   api.add({
     method: "get", path: "/events", scope: "read", tag, operationId: "listEvents",
-    summary: "The audit log: recovery events and operator actions across tasks and processes, newest first",
+    summary: "The audit log: recovery events and operator actions across tasks, processes and schedules, newest first",
+    description:
+      "Events of tasks and processes (`taskId`, `processId`, `topic`) and of schedules (`schedule`; their ids count apart), merged by time. " +
+      "Keyset pagination: pass `nextCursor` as `cursor` for the next page.",
     query: z.strictObject({
       limit: limitQuery.optional(),
-      cursor: cursorQuery.optional(),
+      cursor: auditCursorQuery.optional(),
       operatorOnly: z.enum(["true", "false"]).transform((v) => v === "true").optional().describe("only entries with an actor"),
     }),
     responses: { 200: { description: "a page of events", schema: z.object({ events: z.array(z.record(z.string(), z.unknown())), nextCursor: z.string().nullable() }) } },
