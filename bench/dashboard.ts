@@ -8,8 +8,9 @@
  * fail with a fatal error, one topic has no worker and stays queued), runs the rest with a worker
  * (`--setup sql`: finishes them with two SQL statements instead, minutes faster), then serves the
  * database and measures, each `--repeat` times: the task list (first
- * page, a deep page, by state, by topic, a rare topic, a search by key and by id), a task's
- * detail, the stats, and the page loads (navigation to the rows or the error on screen).
+ * page, a deep page, by state, by topic, a rare topic, searches by key, key prefix, id and text,
+ * one that matches nothing), a task's detail, the stats, and the page loads (navigation to the
+ * rows, the error or the search's note on screen).
  * `TASKLANE_BENCH_PG_URL` uses that server instead of a throwaway cluster. `--profile` prints
  * the browser's resource timings of one load of each page. Writes a markdown table to standard
  * output (and JSON with `--out`).
@@ -167,10 +168,16 @@ async function main(): Promise<void> {
     await time("list, topic=email.send", "/tasks?topic=email.send&limit=50");
     await time("list, topic with 1 task in 10,000", `/tasks?topic=${rareTopic}&limit=50`);
     await time("list, tag=eu", "/tasks?tag=eu&limit=50");
-    await time("search, a recent key", `/tasks?search=${encodeURIComponent(failed.key)}&limit=50`);
-    await time("search, the oldest key", `/tasks?search=${oldKey}&limit=50`, "matches one row at the far end: scans the table");
-    await time("search, an id", `/tasks?search=${failed.id}&limit=50`);
-    await time("search, error text", `/tasks?search=${encodeURIComponent("422 Unprocessable")}&limit=50`);
+    await time("search, a recent key", `/tasks?search=${encodeURIComponent(failed.key)}&limit=50`, "key-prefix index, then the scan");
+    await time("search, the oldest key", `/tasks?search=${oldKey}&limit=50`, "key-prefix index: found at the far end");
+    await time("search, a key prefix of 11 tasks", "/tasks?search=order-99999&limit=50", "key-prefix index");
+    await time("search, a key prefix of every task", "/tasks?search=order-&limit=50", "too common to list: the scan");
+    await time("search, an id", `/tasks?search=${oldId}&limit=50`, "primary key, then the scan");
+    await time("search, error text (many matches)", `/tasks?search=${encodeURIComponent("422 Unprocessable")}&limit=50`, "the scan, stops at 50 matches");
+    await time("search, a text no task has", `/tasks?search=${encodeURIComponent("no such text")}&limit=50`, "the scan's whole window (20,000 tasks)");
+    const bounded = (await call(`/tasks?search=${encodeURIComponent("no such text")}&limit=50`)).body.nextCursor as string;
+    await time("search, a text no task has, next window", `/tasks?search=${encodeURIComponent("no such text")}&limit=50&cursor=${bounded}`, "the next 20,000 tasks");
+    await time("search, an error text, state=failed", `/tasks?state=failed&search=${encodeURIComponent("order 1234")}&limit=50`, "the scan's window, through the state index");
     await time("task detail (failed task)", `/tasks/${failed.id}`);
     await time("task detail (oldest task)", `/tasks/${oldId}`);
     await time("stats (overview)", "/stats");
@@ -208,6 +215,7 @@ async function main(): Promise<void> {
         };
         await load("page: task list", "#/tasks", "table.tasks tbody tr");
         await load("page: task list, search by key", `#/tasks?search=${encodeURIComponent(failed.key)}`, "table.tasks tbody tr");
+        await load("page: task list, search for a text no task has", `#/tasks?search=${encodeURIComponent("no such text")}`, "[data-testid=search-scope]");
         await load("page: task detail", `#/tasks/${failed.id}`, "[data-testid=error-message]");
         await load("page: overview", "#/", ".state-counts li");
       } finally {

@@ -5,6 +5,7 @@
  */
 export { Tasklane } from "./tasklane.js";
 export type { OpenOptions, EnqueueItem, ListTasksOptions, TaskPage, ActorOptions, WorkerInfo, AuditEvent, TaskDeclaration } from "./tasklane.js";
+export type { TaskSearchProgress } from "./task-search.js";
 export type { TasklaneEvents } from "./events.js";
 export type { MaintenanceConfig } from "./maintenance/maintenance.js";
 export { Worker } from "./runtime/worker.js";

@@ -32,6 +32,7 @@ import {
   type ScheduleSyncResult,
 } from "./schedules/index.js";
 import { safeJson, taskFromRow, taskStates, type EnqueuedTask, type Task, type TaskAttempt, type TaskEvent, type TaskHandler, type TaskState } from "./task.js";
+import { decodeCursor, defaultScanLimit, searchTasks, type TaskSearchProgress } from "./task-search.js";
 import { Tokens, type CreatedToken, type CreateTokenOptions, type TokenIdentity, type TokenInfo } from "./auth/tokens.js";
 
 /** Options of {@link Tasklane.open}. */
@@ -100,8 +101,14 @@ export interface ListTasksOptions {
   state?: TaskState;
   topic?: string;
   tag?: string;
-  /** Case-insensitive substring of the topic, key or error message, or an exact task id. */
+  /**
+   * A task id, the start of a key (exact case), or a part of the topic, key or error message
+   * (any case). Id and key-prefix matches come first and are found anywhere; the other matches
+   * come from a scan of at most `scanLimit` tasks per call, newest first (see {@link TaskPage.search}).
+   */
   search?: string;
+  /** With `search`: the most tasks one call reads for text matches (default 20,000). */
+  scanLimit?: number;
   /** Page size, 1–1000 (default 50). */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -130,6 +137,8 @@ export interface TaskPage {
   tasks: Task[];
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor: string | null;
+  /** With `search`: what this page searched, and whether the scan stopped at its bound. */
+  search?: TaskSearchProgress;
 }
 
 /** A worker in the registry. */
@@ -446,24 +455,36 @@ export class Tasklane {
     };
   }
 
-  /** Lists tasks, newest first, with keyset pagination (no count). */
+  /**
+   * Lists tasks, newest first, with keyset pagination (no count). With `search`, the index
+   * matches come first (the task whose id is the text, tasks whose key starts with it, exact
+   * case, found anywhere), then the tasks whose topic, key or error message contains the text (any
+   * case), read at most `scanLimit` tasks per call: a page of a search can hold fewer tasks than
+   * `limit`, even none, and still have a `nextCursor` (`search.bounded`). See docs/http-api.md.
+   */
   async listTasks(options: ListTasksOptions = {}): Promise<TaskPage> {
     this.#assertOpen();
-    const { state, topic, tag, search, limit = 50, cursor, createdAfter, createdBefore } = options;
+    const { state, topic, tag, search, limit = 50, cursor, createdAfter, createdBefore, scanLimit = defaultScanLimit } = options;
     for (const [field, d] of [["createdAfter", createdAfter], ["createdBefore", createdBefore]] as const) {
       if (d !== undefined && !(d instanceof Date && !Number.isNaN(d.getTime()))) throw new ValidationError(`listTasks: ${field} must be a valid Date`, { field });
     }
     if (state !== undefined && !taskStates.includes(state)) throw new ValidationError(`listTasks: unknown state "${state}"`, { field: "state" });
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError("listTasks: limit must be an integer from 1 to 1000", { field: "limit" });
-    let after: string | null = null;
+    if (!Number.isInteger(scanLimit) || scanLimit < 1 || scanLimit > 1_000_000) throw new ValidationError("listTasks: scanLimit must be an integer from 1 to 1,000,000", { field: "scanLimit" });
+    let at: ReturnType<typeof decodeCursor> = null;
     if (cursor !== undefined && cursor !== null) {
-      after = parseId(Buffer.from(String(cursor), "base64url").toString());
-      if (after === null) throw new ValidationError("listTasks: cursor is not one this API returned", { field: "cursor" });
+      at = decodeCursor(String(cursor));
+      if (at === null) throw new ValidationError("listTasks: cursor is not one this API returned", { field: "cursor" });
     }
-    const pattern = search ? `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    const filters = {
+      state: state ?? null, topic: topic ?? null, tag: tag ?? null,
+      createdAfter: createdAfter?.toISOString() ?? null, createdBefore: createdBefore?.toISOString() ?? null,
+    };
+    if (search) {
+      return searchTasks(this.#engine.driver, this.#engine.queries, { text: search, filters, limit, cursor: at?.search ?? null, scanLimit, idMatch: parseId(search) });
+    }
     const rows = await this.#engine.driver.query(this.#engine.queries.get("TaskList"), [
-      state ?? null, topic ?? null, pattern, search ?? null, after, tag ?? null, limit + 1,
-      createdAfter?.toISOString() ?? null, createdBefore?.toISOString() ?? null,
+      filters.state, filters.topic, filters.tag, filters.createdAfter, filters.createdBefore, at?.id ?? "9223372036854775807", limit + 1,
     ]);
     const tasks = rows.slice(0, limit).map(taskFromRow);
     const nextCursor = rows.length > limit ? Buffer.from(tasks[tasks.length - 1]!.id).toString("base64url") : null;

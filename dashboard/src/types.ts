@@ -70,6 +70,15 @@ export interface TaskDetail extends Task {
 export interface TaskPage {
   tasks: Task[];
   nextCursor: string | null;
+  /** With a search (servers that bound the search's scan): what this page searched. */
+  search?: {
+    /** Tasks on this page found through an index (the id, the start of a key), anywhere. */
+    indexed: number;
+    /** The text scan read every task below the cursor down to this id; null when it did not run. */
+    scannedTo: string | null;
+    /** The scan stopped at its bound with older tasks unread: `nextCursor` searches them. */
+    bounded: boolean;
+  };
 }
 
 export interface Step {

@@ -229,16 +229,16 @@ SELECT id, 'STALE_RESULT_REJECTED', $3, jsonb_build_object('leaseToken', token, 
 SELECT * FROM {schema}.task WHERE id = $1;
 
 -- name: TaskList
--- Newest first, keyset-paginated on id ($5: the last id of the previous page), so a page costs
--- the same on page 1 and page 10,000. No count(*).
+-- Newest first, keyset-paginated on id ($6: the last id of the previous page, or the largest
+-- bigint for the first page), so a page costs the same on page 1 and page 10,000. No count(*).
+-- A topic filter reads task_topic_idx. Searches are in task-search.sql.
 SELECT * FROM {schema}.task
  WHERE ($1::text IS NULL OR state = $1)
    AND ($2::text IS NULL OR topic = $2)
-   AND ($3::text IS NULL OR topic ILIKE $3 OR key ILIKE $3 OR error->>'message' ILIKE $3 OR id::text = $4)
-   AND ($5::bigint IS NULL OR id < $5)
-   AND ($6::text IS NULL OR $6 = ANY(tags))
-   AND ($8::timestamptz IS NULL OR created_at >= $8)
-   AND ($9::timestamptz IS NULL OR created_at < $9)
+   AND ($3::text IS NULL OR $3 = ANY(tags))
+   AND ($4::timestamptz IS NULL OR created_at >= $4)
+   AND ($5::timestamptz IS NULL OR created_at < $5)
+   AND id < $6
  ORDER BY id DESC
  LIMIT $7;
 

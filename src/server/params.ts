@@ -53,6 +53,15 @@ export const cursorQuery = z
   .max(40)
   .refine((cursor) => /^[A-Za-z0-9_-]+$/.test(cursor) && isDatabaseId(Buffer.from(cursor, "base64url").toString()), "cursor is not one this API returned");
 
+/** `cursor` of the task list: an id, or a search's cursor (the id after `h`, `s` or `b`). */
+export const taskCursorQuery = z
+  .string()
+  .max(40)
+  .refine((cursor) => {
+    const text = Buffer.from(cursor, "base64url").toString();
+    return /^[A-Za-z0-9_-]+$/.test(cursor) && isDatabaseId(/^[hsb]/.test(text) ? text.slice(1) : text);
+  }, "cursor is not one this API returned");
+
 /** `cursor` of the audit log: where each of its two streams stopped (`<id>.<id>`), or one id. */
 export const auditCursorQuery = z
   .string()

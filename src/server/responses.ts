@@ -89,7 +89,18 @@ export const failureResponse = z.object({
 });
 
 /** A page of tasks. */
-export const taskPageResponse = z.object({ tasks: z.array(taskResponse), nextCursor: z.string().nullable() });
+export const taskPageResponse = z.object({
+  tasks: z.array(taskResponse),
+  nextCursor: z.string().nullable(),
+  search: z
+    .object({
+      indexed: z.number().int().describe("tasks on this page found through an index: the task whose id is the text, tasks whose key starts with it"),
+      scannedTo: z.string().nullable().describe("the text scan of this page read every task below the cursor down to this id; null when it did not run"),
+      bounded: z.boolean().describe("the scan stopped after its 20,000 tasks with older ones unread: nextCursor searches them"),
+    })
+    .optional()
+    .describe("only with `search`: what this page searched"),
+});
 
 const step = z.object({
   name: z.string(),

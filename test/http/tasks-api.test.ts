@@ -51,6 +51,24 @@ describeServers("HTTP task API", (kind) => {
     expect(ready.tasks).toHaveLength(3);
   });
 
+  it("GET /tasks?search says what it searched and pages with the search's cursors", async () => {
+    const made: TaskJson[] = [];
+    for (let i = 0; i < 3; i++) made.push(await enqueue({ topic: "find.me", key: `needle-${i}` }));
+    type Page = { tasks: TaskJson[]; nextCursor: string | null; search?: { indexed: number; scannedTo: string | null; bounded: boolean } };
+    const first = await expectJson<Page>(await t.call("GET", "/api/v1/tasks?search=needle-&limit=2"), 200);
+    expect(first.tasks.map((x) => x.id)).toEqual([made[2]!.id, made[1]!.id]);
+    expect(first.search).toEqual({ indexed: 2, scannedTo: null, bounded: false });
+    const second = await expectJson<Page>(await t.call("GET", `/api/v1/tasks?search=needle-&limit=2&cursor=${first.nextCursor}`), 200);
+    expect(second.tasks.map((x) => x.id)).toEqual([made[0]!.id]);
+    expect(second.search).toMatchObject({ indexed: 1, bounded: false });
+    expect(second.nextCursor).toBeNull();
+    // Without a search, the page has no `search`.
+    expect(await expectJson<Page>(await t.call("GET", "/api/v1/tasks?limit=1"), 200)).not.toHaveProperty("search");
+    for (const bad of ["x1", "h", "h0", "s-1"]) {
+      await expectError(await t.call("GET", `/api/v1/tasks?search=a&cursor=${Buffer.from(bad).toString("base64url")}`), 400, "VALIDATION");
+    }
+  });
+
   it("GET /tasks refuses a bad query string with 400", async () => {
     for (const q of ["state=bogus", "limit=0", "limit=1001", "limit=abc", "limit=1.5", "cursor=abc", "cursor=OTk5OTk5OTk5OTk5OTk5OTk5OTk", "topic=a%00b", "nope=1", "limit=1&limit=2", "topic="]) {
       await expectError(await t.call("GET", `/api/v1/tasks?${q}`), 400, "VALIDATION");

@@ -55,8 +55,8 @@ export function TasksPage({ query }: { query: URLSearchParams }) {
       const el = form.elements.namedItem(n) as HTMLInputElement | HTMLSelectElement | null;
       if (el?.value.trim()) next[n] = el.value.trim();
     }
-    // A task id alone goes straight to that task: one lookup by primary key, where a search
-    // would read tasks until it has a page of matches.
+    // A task id alone goes straight to that task (one lookup by primary key), where a search
+    // would also list the tasks whose key or text contains it.
     if (next.search && /^[1-9]\d{0,18}$/.test(next.search) && Object.keys(next).length === 1) {
       try {
         await api<Task>(`/tasks/${next.search}`);
@@ -79,6 +79,10 @@ export function TasksPage({ query }: { query: URLSearchParams }) {
     cursorStacks.set(filterKey, prev);
     navigate(link("tasks", { ...filters, cursor: c || undefined }));
   };
+
+  // A search stops after a bounded number of tasks; the next page searches older ones.
+  const bounded = !!page.data?.search?.bounded && !!page.data.nextCursor;
+  const scannedTo = page.data?.search?.scannedTo ?? null;
 
   const bulkState = (["failed", "cancelled", "expired"] as const).find((s) => s === (filters.state ?? "failed"));
   const narrowing = [filters.tag && "tag", filters.search && "search", (filters.from || filters.to) && "time range"].filter(Boolean);
@@ -112,7 +116,7 @@ export function TasksPage({ query }: { query: URLSearchParams }) {
       <form class="filters" onSubmit={(e) => void apply(e)} ref={formRef} role="search" aria-label="Filter tasks" key={filterKey}>
         <label class="field grow">
           <span>Search</span>
-          <input type="search" name="search" defaultValue={filters.search} placeholder="id, or part of a topic, key or error message  ( / )" />
+          <input type="search" name="search" defaultValue={filters.search} placeholder="id, start of a key, or part of a topic, key or error  ( / )" />
         </label>
         <label class="field">
           <span>State</span>
@@ -156,9 +160,19 @@ export function TasksPage({ query }: { query: URLSearchParams }) {
       {page.loading && !page.data ? (
         <Loading />
       ) : !page.data?.tasks.length ? (
-        <Empty>{cursor ? "No more tasks." : "No task matches."}</Empty>
+        <Empty>{bounded ? "No match among the tasks searched so far." : cursor ? "No more tasks." : "No task matches."}</Empty>
       ) : (
         <TaskTable tasks={page.data.tasks} />
+      )}
+      {bounded && (
+        <p class="muted small search-scope" data-testid="search-scope">
+          Searched the tasks down to{" "}
+          <a href={link("tasks", scannedTo!)} class="mono">
+            #{scannedTo}
+          </a>{" "}
+          for text; older tasks are not searched yet (<strong>Search older</strong>). The task with this id and tasks whose key starts with it
+          are found however old.
+        </p>
       )}
       <nav class="pager" aria-label="Pages">
         <button type="button" class="btn plain" onClick={newer} disabled={!cursor}>
@@ -166,7 +180,7 @@ export function TasksPage({ query }: { query: URLSearchParams }) {
         </button>
         <span class="muted small">{cursor ? `page ${stack.length + 1}` : "newest"} · {pageSize} a page</span>
         <button type="button" class="btn plain" onClick={older} disabled={!page.data?.nextCursor} data-testid="older">
-          Older →
+          {bounded ? "Search older →" : "Older →"}
         </button>
       </nav>
     </section>

@@ -11,7 +11,7 @@ import { NotFoundError } from "../../errors.js";
 import type { Tasklane } from "../../tasklane.js";
 import type { Api, OperatorAction as Action } from "../api.js";
 import { actorOf } from "../auth.js";
-import { cursorQuery, idParam, limitQuery, taskStateQuery, textQuery } from "../params.js";
+import { idParam, limitQuery, taskCursorQuery, taskStateQuery, textQuery } from "../params.js";
 import {
   enqueuedResponse, failureResponse, retriedResponse, taskDetailResponse, taskPageResponse, taskResponse, wokenResponse,
 } from "../responses.js";
@@ -21,9 +21,11 @@ const listQuery = z.strictObject({
   state: taskStateQuery.optional(),
   topic: textQuery(200).optional(),
   tag: textQuery(100).optional(),
-  search: textQuery(200).optional().describe("case-insensitive part of the topic, key or error message, or an exact task id"),
+  search: textQuery(200).optional().describe(
+    "a task id, the start of a key (exact case), or a part of the topic, key or error message (any case). Id and key-prefix matches come first, found anywhere; the other matches come from a scan of at most 20,000 tasks per request, newest first (see the response's `search`)",
+  ),
   limit: limitQuery.optional(),
-  cursor: cursorQuery.optional(),
+  cursor: taskCursorQuery.optional(),
   createdAfter: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional().describe("only tasks created at or after (ISO 8601)"),
   createdBefore: z.iso.datetime({ offset: true }).transform((s) => new Date(s)).optional().describe("only tasks created before (ISO 8601)"),
 });
@@ -68,7 +70,10 @@ export function taskRoutes(api: Api, tl: Tasklane): void {
   api.add({
     method: "get", path: "/tasks", scope: "read", tag, operationId: "listTasks",
     summary: "List and search tasks, newest first (NAV list/{status}, search)",
-    description: "Keyset pagination: pass `nextCursor` as `cursor` for the next page.",
+    description:
+      "Keyset pagination: pass `nextCursor` as `cursor` for the next page; `null` on the last page. No count. " +
+      "With `search`, the answer has `search` too, and a page can hold fewer tasks than `limit` (even none) and still have a `nextCursor`: " +
+      "the scan stopped after 20,000 tasks (`search.bounded`) and the next page searches the older ones.",
     query: listQuery,
     responses: { 200: { description: "a page of tasks", schema: taskPageResponse } },
     handler: async (c, { query }) => c.json(await tl.listTasks(query)),
