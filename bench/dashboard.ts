@@ -175,8 +175,9 @@ async function main(): Promise<void> {
     await time("search, an id", `/tasks?search=${oldId}&limit=50`, "primary key, then the scan");
     await time("search, error text (many matches)", `/tasks?search=${encodeURIComponent("422 Unprocessable")}&limit=50`, "the scan, stops at 50 matches");
     await time("search, a text no task has", `/tasks?search=${encodeURIComponent("no such text")}&limit=50`, "the scan's whole window (20,000 tasks)");
-    const bounded = (await call(`/tasks?search=${encodeURIComponent("no such text")}&limit=50`)).body.nextCursor as string;
-    await time("search, a text no task has, next window", `/tasks?search=${encodeURIComponent("no such text")}&limit=50&cursor=${bounded}`, "the next 20,000 tasks");
+    // With fewer tasks than one window (a small --tasks), the first page has read them all.
+    const bounded = (await call(`/tasks?search=${encodeURIComponent("no such text")}&limit=50`)).body.nextCursor as string | null;
+    if (bounded) await time("search, a text no task has, next window", `/tasks?search=${encodeURIComponent("no such text")}&limit=50&cursor=${bounded}`, "the next 20,000 tasks");
     await time("search, an error text, state=failed", `/tasks?state=failed&search=${encodeURIComponent("order 1234")}&limit=50`, "the scan's window, through the state index");
     await time("task detail (failed task)", `/tasks/${failed.id}`);
     await time("task detail (oldest task)", `/tasks/${oldId}`);
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
         };
         await load("page: task list", "#/tasks", "table.tasks tbody tr");
         await load("page: task list, search by key", `#/tasks?search=${encodeURIComponent(failed.key)}`, "table.tasks tbody tr");
-        await load("page: task list, search for a text no task has", `#/tasks?search=${encodeURIComponent("no such text")}`, "[data-testid=search-scope]");
+        if (bounded) await load("page: task list, search for a text no task has", `#/tasks?search=${encodeURIComponent("no such text")}`, "[data-testid=search-scope]");
         await load("page: task detail", `#/tasks/${failed.id}`, "[data-testid=error-message]");
         await load("page: overview", "#/", ".state-counts li");
       } finally {
