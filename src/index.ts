@@ -18,6 +18,7 @@ export type { ExternalTask, ExternalFailure, ExternalTaskFilter, ExternalTaskPag
 export { sequence, parallel } from "./process/definition.js";
 export type { StartProcessOptions, StepDefinition, StepGroup, OnFailure } from "./process/definition.js";
 export type { ProcessView, ProcessState, StepView } from "./process/view.js";
+export type { StartedProcess } from "./process/processes.js";
 export type { DefineOptions } from "./client/definition.js";
 export { scheduledRun, defaultCheckinMarginMs } from "./schedules/index.js";
 export type {

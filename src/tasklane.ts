@@ -18,7 +18,7 @@ import type { DefineOptions, Definition } from "./client/definition.js";
 import { Worker } from "./runtime/worker.js";
 import { Maintenance, type MaintenanceConfig } from "./maintenance/maintenance.js";
 import { TasklaneEmitter, type TasklaneEvents } from "./events.js";
-import { Processes } from "./process/processes.js";
+import { Processes, type StartedProcess } from "./process/processes.js";
 import { runInline } from "./runtime/inline.js";
 import { createPushEndpoint, deletePushEndpoint, listPushEndpoints, PushRunner, type PushEndpoint, type PushEndpointInput } from "./push/endpoints.js";
 import { Pruner, type PruneReport, type RetentionConfig } from "./maintenance/pruner.js";
@@ -614,6 +614,24 @@ export class Tasklane {
   async startProcess(options: StartProcessOptions): Promise<{ created: boolean; process: ProcessView }> {
     this.#assertOpen();
     return this.#processes.start(options);
+  }
+
+  /**
+   * Starts many processes in one transaction (one statement for the processes, one for all
+   * their steps, one for their edges): the way to start thousands. Each answer says the
+   * process's id and whether it was created; a `key` that exists with the same definition
+   * answers the existing process. All or nothing: an invalid definition, or a key that belongs to
+   * another definition ({@link ConflictError}), starts none of them. Use {@link getProcess} for a
+   * process's steps.
+   *
+   * @example
+   * const started = await tl.startProcessMany(orders.map((o) => ({
+   *   key: `order-${o.id}`, name: "order.fulfil", input: o, steps: sequence(reserve, charge),
+   * })));
+   */
+  async startProcessMany(items: readonly StartProcessOptions[]): Promise<StartedProcess[]> {
+    this.#assertOpen();
+    return this.#processes.startMany(items);
   }
 
   /** The process with that id or key, with every step (state, attempts, result or error, and why it is not running); null when none. */

@@ -2,12 +2,19 @@
 -- finishes lives in the trigger {schema}.steps_finished (migration 0003), so that every path that
 -- finishes a step advances its process in the same statement.
 
--- name: ProcessInsert
--- Idempotent start: with a key that exists, nothing is inserted and no row comes back.
+-- name: ProcessInsertMany
+-- Idempotent start of many processes: rows whose key exists (or repeats an earlier row's key)
+-- are not inserted. Inserted in input order, so ids grow with it; only id and key come back.
 INSERT INTO {schema}.process (key, name, input, definition, definition_hash, deadline_at)
-VALUES ($1, $2, $3::jsonb, $4::jsonb, $5, now() + $6::integer * interval '1 millisecond')
+SELECT key, name, input, definition, hash, now() + deadline_ms * interval '1 millisecond'
+  FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::integer[])
+       WITH ORDINALITY AS i(key, name, input, definition, hash, deadline_ms, n)
+ ORDER BY n
 ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
-RETURNING *;
+RETURNING id, key;
+
+-- name: ProcessGetByKeys
+SELECT * FROM {schema}.process WHERE key = ANY($1::text[]);
 
 -- name: ProcessGetByKey
 SELECT * FROM {schema}.process WHERE key = $1;

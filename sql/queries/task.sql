@@ -3,8 +3,10 @@
 
 -- name: TaskInsertMany
 -- One statement for any number of tasks (enqueue and enqueueMany). Rows whose idempotency key
--- already exists are not inserted; the existing row comes back with created = false. One NOTIFY
--- per topic per statement wakes idle workers on every node (PostgreSQL folds duplicates).
+-- already exists are not inserted; the caller reads those tasks with TaskGetByKeys. Only the new
+-- rows' id, key and due time come back (the caller has the rest), with the statement's now():
+-- returning every column cost more than the insert itself. One NOTIFY per topic per statement
+-- wakes idle workers on every node (PostgreSQL folds duplicates).
 WITH input AS (
   SELECT * FROM unnest(
     $1::text[], $2::jsonb[], $3::integer[], $4::timestamptz[], $5::integer[], $6::integer[],
@@ -28,15 +30,12 @@ WITH input AS (
     FROM (SELECT *, coalesce(run_at, now() + coalesce(delay_ms, 0) * interval '1 millisecond') AS due FROM input) AS i
    ORDER BY n
   ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
-  RETURNING *
+  RETURNING id, key, run_at, topic, state
 ), woken AS (
   SELECT pg_notify('{schema}_ready', topic)
     FROM (SELECT DISTINCT topic FROM inserted WHERE state = 'ready' AND run_at <= now()) AS due
 )
-SELECT inserted.*, true AS created, (SELECT count(*) FROM woken) AS woken FROM inserted
-UNION ALL
-SELECT t.*, false, 0 FROM {schema}.task t JOIN input i ON t.key = i.key
- WHERE i.key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM inserted WHERE inserted.key = i.key);
+SELECT id, key, run_at, now() AS now, (SELECT count(*) FROM woken) AS woken FROM inserted;
 
 -- name: TaskInsertUniform
 -- The common batch: plain tasks without keys whose options (after each topic's defaults) are all
@@ -64,8 +63,7 @@ WITH d AS (
 SELECT array_agg(id ORDER BY id) AS ids, now() AS now, (SELECT count(*) FROM woken) AS woken FROM inserted;
 
 -- name: TaskGetByKeys
--- Rows for keys that a concurrent transaction inserted while ours waited on the unique index
--- (its row was invisible to our statement's snapshot).
+-- The tasks of keys that TaskInsertMany did not insert because they exist.
 SELECT * FROM {schema}.task WHERE key = ANY($1::text[]);
 
 -- name: TaskClaim
@@ -231,7 +229,7 @@ SELECT * FROM {schema}.task WHERE id = $1;
 -- name: TaskList
 -- Newest first, keyset-paginated on id ($6: the last id of the previous page, or the largest
 -- bigint for the first page), so a page costs the same on page 1 and page 10,000. No count(*).
--- A topic filter reads task_topic_idx. Searches are in task-search.sql.
+-- A topic filter walks the primary key (no topic index: see migration 0010). Searches are in task-search.sql.
 SELECT * FROM {schema}.task
  WHERE ($1::text IS NULL OR state = $1)
    AND ($2::text IS NULL OR topic = $2)

@@ -139,21 +139,34 @@ async function insertUniform(
   ]);
   const { ids, now } = row!;
   const due = runAt !== null ? new Date(runAt) : new Date(now.getTime() + (delayMs ?? 0));
-  return inputs.map((input, i) => ({
-    id: String(ids[i]),
+  return inputs.map((input, i) => createdTask(input, priority, maxAttempts, definitions, String(ids[i]), due, now));
+}
+
+/** A task just inserted, built from its input and what the insert answered: no row is read back. */
+function createdTask(
+  input: TaskInput,
+  priority: number,
+  maxAttempts: number,
+  definitions: ReadonlyMap<string, Definition>,
+  id: string,
+  runAt: Date,
+  now: Date,
+): EnqueuedTask {
+  return {
+    id,
     topic: input.topic,
-    state: "ready",
+    state: input.state ?? "ready",
     payload: JSON.parse(input.payloadJson) as unknown,
     result: null,
     error: null,
     attempt: 0,
     maxAttempts,
     priority,
-    runAt: due,
+    runAt,
     tags: [...(input.options.tags ?? definitions.get(input.topic)?.options.tags ?? [])],
-    key: null,
-    processId: null,
-    step: null,
+    key: input.options.key ?? null,
+    processId: input.processId ?? null,
+    step: input.step ?? null,
     progress: null,
     workerId: null,
     heartbeatAt: null,
@@ -162,10 +175,15 @@ async function insertUniform(
     startedAt: null,
     finishedAt: null,
     created: true,
-  }));
+  };
 }
 
-type InsertRow = Record<string, unknown> & { created: boolean; key: string | null; id: string | number };
+interface InsertRow {
+  id: string;
+  key: string | null;
+  run_at: Date;
+  now: Date;
+}
 
 /**
  * Inserts the tasks and answers one {@link EnqueuedTask} per input, in input order. Throws
@@ -179,18 +197,30 @@ export async function insertTasks(
   definitions: ReadonlyMap<string, Definition>,
 ): Promise<EnqueuedTask[]> {
   if (inputs.length === 0) return [];
-  const trace = traceCarrier();
-  const values = inputs.map((input) => rowValues(input, definitions, trace));
   const span = { "tasklane.topic": inputs[0]!.topic, "tasklane.count": inputs.length };
-  const shared = uniformValues(inputs, values);
-  if (shared) return withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, span, () => insertUniform(db, queries, inputs, definitions, shared, trace));
-  const rows = await withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, span, () =>
-    db.query<InsertRow>(queries.get("TaskInsertMany"), columns(values)));
-  const created = rows.filter((r) => r.created).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-  const byKey = new Map<string, InsertRow>();
-  for (const r of rows) if (r.key !== null && !byKey.has(r.key)) byKey.set(r.key, r);
+  return withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, span, () => {
+    // Inside the span: the tasks carry its context, so their attempts continue this trace.
+    const trace = traceCarrier();
+    const values = inputs.map((input) => rowValues(input, definitions, trace));
+    const shared = uniformValues(inputs, values);
+    if (shared) return insertUniform(db, queries, inputs, definitions, shared, trace);
+    return insertRows(db, queries, inputs, definitions, values);
+  });
+}
+
+/** Inserts any batch through TaskInsertMany; keys that exist answer their existing tasks. */
+async function insertRows(
+  db: Executor,
+  queries: Queries,
+  inputs: readonly TaskInput[],
+  definitions: ReadonlyMap<string, Definition>,
+  values: readonly unknown[][],
+): Promise<EnqueuedTask[]> {
+  const rows = await db.query<InsertRow>(queries.get("TaskInsertMany"), columns(values));
+  const created = rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
 
   const out: (EnqueuedTask | undefined)[] = [];
+  // Keys that exist (or repeat an earlier item's key): their tasks are read after the insert.
   const missing: { index: number; key: string }[] = [];
   let next = 0;
   inputs.forEach((input, index) => {
@@ -198,20 +228,16 @@ export async function insertTasks(
     const candidate = created[next];
     if (candidate && (key === undefined || candidate.key === key)) {
       next++;
-      out.push({ ...taskFromRow(candidate), created: true });
+      const v = values[index]!;
+      out.push(createdTask(input, v[2] as number, v[5] as number, definitions, String(candidate.id), candidate.run_at, candidate.now));
       return;
     }
-    const existing = key === undefined ? undefined : byKey.get(key);
-    if (existing) out.push({ ...taskFromRow(existing), created: false });
-    else {
-      // A concurrent transaction inserted this key after our statement's snapshot was taken;
-      // its row is committed now and a fresh statement sees it.
-      missing.push({ index, key: key! });
-      out.push(undefined);
-    }
+    missing.push({ index, key: key! });
+    out.push(undefined);
   });
   if (missing.length) {
-    const late = await db.query<InsertRow>(queries.get("TaskGetByKeys"), [missing.map((m) => m.key)]);
+    // Committed before this statement began (or by this transaction): visible now.
+    const late = await db.query<Record<string, unknown>>(queries.get("TaskGetByKeys"), [missing.map((m) => m.key)]);
     const lateByKey = new Map(late.map((r) => [r.key, r]));
     for (const m of missing) {
       const row = lateByKey.get(m.key);

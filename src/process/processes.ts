@@ -10,10 +10,38 @@ import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from
 import { assertStorableJson, storableText } from "../config.js";
 import { insertTasks, type TaskInput } from "../client/enqueue.js";
 import { safeJson } from "../task.js";
-import { normalizeProcess } from "./definition.js";
+import { normalizeProcess, type NormalProcess } from "./definition.js";
 import { processFromRows, type ProcessView } from "./view.js";
 
 type Row = Record<string, unknown>;
+
+/** One process of a {@link Processes.startMany} batch. */
+export interface StartedProcess {
+  id: string;
+  key: string | null;
+  /** False when a process with this key already existed (same definition). */
+  created: boolean;
+}
+
+/** The step tasks of a new process, in definition order. */
+function stepInputs(def: NormalProcess, processId: string): TaskInput[] {
+  return def.steps.map((s) => ({
+    topic: s.topic,
+    payloadJson: s.payload === undefined ? "null" : safeJson(s.payload)!,
+    options: {
+      ...(s.priority !== undefined && { priority: s.priority }),
+      ...(s.tags && { tags: s.tags }),
+      ...(s.retry && { retry: s.retry }),
+      ...(s.timeouts && { timeouts: s.timeouts }),
+    },
+    state: s.dependsOn.length ? "pending" : "ready",
+    processId,
+    step: s.name,
+    pendingParents: s.dependsOn.length,
+    onFailure: s.onFailure ?? "fail-process",
+    isOutput: s.output ?? false,
+  }));
+}
 
 /** @internal */
 export class Processes {
@@ -21,54 +49,94 @@ export class Processes {
 
   /** Starts a process; with a key that exists, returns the existing one (same definition) or throws ConflictError. */
   async start(options: unknown): Promise<{ created: boolean; process: ProcessView }> {
-    const def = normalizeProcess(options);
+    const [started] = await this.#insert([normalizeProcess(options)]);
+    const process = await this.get(started!.id);
+    if (!process) throw new ConflictError(`process ${started!.id} was deleted while starting; start again`, { processId: started!.id });
+    return { created: started!.created, process };
+  }
+
+  /**
+   * Starts many processes in one transaction: one statement for the processes, one for all
+   * their steps, one for all their edges. All or nothing: an invalid definition or a key taken
+   * by another definition writes none of them.
+   */
+  async startMany(items: unknown): Promise<StartedProcess[]> {
+    if (!Array.isArray(items)) throw new ValidationError("startProcessMany expects an array of process definitions", { field: "items" });
+    const defs = items.map((item, i) => {
+      try {
+        return normalizeProcess(item);
+      } catch (err) {
+        if (err instanceof ValidationError) throw new ValidationError(`startProcessMany: item ${i}: ${err.message}`, { index: i, ...err.details });
+        throw err;
+      }
+    });
+    return this.#insert(defs);
+  }
+
+  /** Writes the processes that do not exist yet with their steps; answers each one's id, in order. */
+  async #insert(defs: NormalProcess[]): Promise<StartedProcess[]> {
+    if (defs.length === 0) return [];
     const { driver, queries, definitions } = this.engine;
-    const createdId = await driver.transaction(async (tx) => {
-      const [row] = await tx.query<Row>(queries.get("ProcessInsert"), [
-        def.key ?? null, def.name, def.inputJson, JSON.stringify({ steps: def.steps }), def.hash, def.deadlineMs ?? null,
+    return driver.transaction(async (tx) => {
+      const rows = await tx.query<{ id: string; key: string | null }>(queries.get("ProcessInsertMany"), [
+        defs.map((d) => d.key ?? null),
+        defs.map((d) => d.name),
+        defs.map((d) => d.inputJson),
+        defs.map((d) => JSON.stringify({ steps: d.steps })),
+        defs.map((d) => d.hash),
+        defs.map((d) => d.deadlineMs ?? null),
       ]);
-      if (!row) return null;
-      const processId = String(row.id);
-      const inputs: TaskInput[] = def.steps.map((s) => ({
-        topic: s.topic,
-        payloadJson: s.payload === undefined ? "null" : safeJson(s.payload)!,
-        options: {
-          ...(s.priority !== undefined && { priority: s.priority }),
-          ...(s.tags && { tags: s.tags }),
-          ...(s.retry && { retry: s.retry }),
-          ...(s.timeouts && { timeouts: s.timeouts }),
-        },
-        state: s.dependsOn.length ? "pending" : "ready",
-        processId,
-        step: s.name,
-        pendingParents: s.dependsOn.length,
-        onFailure: s.onFailure ?? "fail-process",
-        isOutput: s.output ?? false,
-      }));
-      const tasks = await insertTasks(tx, queries, inputs, definitions);
-      const idOf = new Map(def.steps.map((s, i) => [s.name, tasks[i]!.id]));
-      const parents: string[] = [];
-      const children: string[] = [];
-      for (const s of def.steps) {
-        for (const d of s.dependsOn) {
-          parents.push(idOf.get(d)!);
-          children.push(idOf.get(s.name)!);
+      // Inserted rows come back in input order (ids grow with it); a def that did not get the
+      // next one found its key taken, by an existing process or by an earlier def of this batch.
+      const created = rows.map((r) => ({ id: String(r.id), key: r.key })).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      const out: (StartedProcess | undefined)[] = [];
+      const byKey = new Map<string, { id: string; hash: string }>();
+      let next = 0;
+      for (const def of defs) {
+        const candidate = created[next];
+        if (candidate && candidate.key === (def.key ?? null) && (def.key === undefined || !byKey.has(def.key))) {
+          next++;
+          if (def.key !== undefined) byKey.set(def.key, { id: candidate.id, hash: def.hash });
+          out.push({ id: candidate.id, key: candidate.key, created: true });
+        } else out.push(undefined);
+      }
+      const missing = [...new Set(defs.filter((d, i) => !out[i] && !byKey.has(d.key!)).map((d) => d.key!))];
+      if (missing.length) {
+        for (const r of await tx.query<Row>(queries.get("ProcessGetByKeys"), [missing])) {
+          byKey.set(r.key as string, { id: String(r.id), hash: r.definition_hash as string });
         }
       }
+      defs.forEach((def, i) => {
+        if (out[i]) return;
+        const existing = byKey.get(def.key!);
+        if (!existing) throw new ConflictError(`process key "${def.key}" was taken and released while starting; start again`, { key: def.key });
+        if (existing.hash !== def.hash) {
+          throw new ConflictError(
+            `a process with key "${def.key}" exists with another definition (name, input, steps or deadline differ); use another key`,
+            { key: def.key, processId: existing.id },
+          );
+        }
+        out[i] = { id: existing.id, key: def.key!, created: false };
+      });
+      const started = out as StartedProcess[];
+      const fresh = defs.flatMap((def, i) => (started[i]!.created ? [{ def, id: started[i]!.id }] : []));
+      const tasks = await insertTasks(tx, queries, fresh.flatMap(({ def, id }) => stepInputs(def, id)), definitions);
+      const parents: string[] = [];
+      const children: string[] = [];
+      let at = 0;
+      for (const { def } of fresh) {
+        const idOf = new Map(def.steps.map((s, j) => [s.name, tasks[at + j]!.id]));
+        for (const s of def.steps) {
+          for (const d of s.dependsOn) {
+            parents.push(idOf.get(d)!);
+            children.push(idOf.get(s.name)!);
+          }
+        }
+        at += def.steps.length;
+      }
       if (parents.length) await tx.query(queries.get("EdgeInsertMany"), [parents, children]);
-      return processId;
+      return started;
     });
-    if (createdId) return { created: true, process: (await this.get(createdId))! };
-    // The key exists (maybe started a moment ago by a concurrent call that we waited for).
-    const [existing] = await driver.query<Row>(queries.get("ProcessGetByKey"), [def.key]);
-    if (!existing) throw new ConflictError(`process key "${def.key}" was taken and released while starting; start again`, { key: def.key });
-    if (existing.definition_hash !== def.hash) {
-      throw new ConflictError(
-        `a process with key "${def.key}" exists with another definition (name, input, steps or deadline differ); use another key`,
-        { key: def.key, processId: String(existing.id) },
-      );
-    }
-    return { created: false, process: (await this.get(String(existing.id)))! };
   }
 
   /** The process with that id (or key), with every step and why it is not running; null when none. */

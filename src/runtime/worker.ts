@@ -68,6 +68,8 @@ export class Worker {
   #claimInFlight: Promise<void> | undefined;
   #state: "created" | "running" | "stopping" | "stopped" = "created";
   #maybeWork = true;
+  /** Counts wake-ups, so a claim that began before one cannot clear `#maybeWork` it set. */
+  #wakes = 0;
   #claiming = false;
   #kickQueued = false;
   #claimFailures = 0;
@@ -76,6 +78,16 @@ export class Worker {
   #unlisten: (() => Promise<void>)[] = [];
   #idle: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
+  /**
+   * Attempts whose handler has returned and whose outcome is still being written. They no
+   * longer hold a handler slot: the next claim overlaps the write, so claims and completions
+   * run side by side instead of taking turns. Up to `capacity` of them are free; beyond that
+   * they count against the capacity, which bounds the memory they hold.
+   */
+  #unwritten = 0;
+  /** The write-and-exit tails of those attempts: stop() waits for them (onExit hooks included). A
+   * handler that never returns has no tail here: stop() gives up on it after its grace period. */
+  readonly #tails = new Set<Promise<void>>();
 
   /** @internal */
   constructor(engine: Engine, config: WorkerConfig, hooks: WorkerHooks) {
@@ -105,6 +117,7 @@ export class Worker {
     this.#state = "running";
     const wake = () => {
       this.#maybeWork = true;
+      this.#wakes++;
       this.#kick();
     };
     this.#unlisten.push(
@@ -155,6 +168,7 @@ export class Worker {
       for (const id of [...this.#active.keys()]) this.#abort(id, "shutdown");
     }
     await this.#completer.drain();
+    await Promise.all(this.#tails);
     clearInterval(this.#leaseTimer);
     await this.#engine.driver.query(this.#engine.queries.get("WorkerStopped"), [this.id]).catch(() => undefined);
     this.#state = "stopped";
@@ -181,16 +195,19 @@ export class Worker {
     this.#claiming = true;
     try {
       while (this.#state === "running" && this.#maybeWork) {
-        const held = this.#active.size + this.#buffer.size;
+        const held = this.#held();
         const free = this.#capacity - held;
         if (free < this.#refillAt && !(free > 0 && held === 0)) break;
         const want = Math.min(free, 1_000);
+        const wakes = this.#wakes;
         const rows = await withSpan("tasklane.claim", { "tasklane.worker": this.id, "tasklane.want": want }, () =>
           this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("TaskClaim"), [
             this.#config.topics, this.#config.tags ?? [], want, this.id, this.#config.leaseMs, null,
           ]), SpanKind.CLIENT);
         this.#claimFailures = 0;
-        if (rows.length < want) this.#maybeWork = false;
+        // A short claim means nothing more was runnable when it looked, unless a wake-up
+        // (a NOTIFY of a commit the claim's snapshot missed) arrived while it ran.
+        if (rows.length < want && this.#wakes === wakes) this.#maybeWork = false;
         // A worker stopped while its claim was in flight hands back what it got (see #stop).
         for (const row of rows) this.#buffer.set(String(row.id), row);
         this.#startBuffered();
@@ -229,12 +246,21 @@ export class Worker {
       "tasklane.task_id": task.id, "tasklane.topic": task.topic, "tasklane.attempt": task.attempt, "tasklane.worker": this.id,
       ...(task.processId && { "tasklane.process_id": task.processId, "tasklane.step": task.step ?? "" }),
     });
+    let handedOff = false;
+    // Frees the handler slot once the handler has settled; its outcome is written after.
+    const handOff = () => {
+      handedOff = true;
+      this.#unwritten++;
+      this.#tails.add(tail);
+      this.#finished(attempt);
+    };
     // The handler runs inside the attempt's span, so its own spans (HTTP calls, queries) nest under it.
-    new Promise((resolve) => resolve(run(() => definition.handler(task, ctx))))
+    const tail = new Promise((resolve) => resolve(run(() => definition.handler(task, ctx))))
       .then(
         (result) => {
           endAttemptSpan(span, attempt.settled ? "aborted" : result instanceof WaitForEvent ? "waiting" : "returned");
           if (!attempt.settle()) return;
+          handOff();
           if (result instanceof WaitForEvent) {
             return this.#completer.wait(task.id, attempt.token, result.name, result.timeoutMs).then((w) => this.#exit(attempt, w));
           }
@@ -249,10 +275,30 @@ export class Worker {
         (err: unknown) => {
           endAttemptSpan(span, attempt.settled ? "aborted" : "threw", err);
           if (!attempt.settle()) return;
+          handOff();
           return this.#fail(attempt, err, !(err instanceof FatalError || err instanceof BusinessError));
         },
       )
-      .finally(() => this.#finished(attempt));
+      .finally(() => {
+        this.#tails.delete(tail);
+        this.#finished(attempt);
+        if (handedOff) {
+          this.#unwritten--;
+          this.#refill();
+        }
+      });
+  }
+
+  /** Slots taken: running handlers, buffered tasks, and unwritten outcomes beyond `capacity`. */
+  #held(): number {
+    return this.#active.size + this.#buffer.size + Math.max(0, this.#unwritten - this.#capacity);
+  }
+
+  /** Claims again when enough slots are free. */
+  #refill(): void {
+    if (this.#state !== "running" || !this.#maybeWork) return;
+    const held = this.#held();
+    if (this.#capacity - held >= this.#refillAt || held === 0) this.#kick();
   }
 
   /** The handler's context: signal, heartbeat, and for process steps their input and parents. */
@@ -300,10 +346,7 @@ export class Worker {
     this.#active.delete(attempt.task.id);
     this.#startBuffered();
     if (this.#active.size === 0) this.#idle?.();
-    if (this.#state === "running" && this.#maybeWork) {
-      const held = this.#active.size + this.#buffer.size;
-      if (this.#capacity - held >= this.#refillAt || held === 0) this.#kick();
-    }
+    this.#refill();
   }
 
   /** A per-attempt timeout fired: abort the handler and fail the attempt with the event. */

@@ -65,6 +65,48 @@ describeBackends("processes", (backend) => {
     expect((await tl.listProcesses()).processes).toHaveLength(1);
   });
 
+  it("startProcessMany starts a batch in order; keys that exist answer the existing process", async () => {
+    const tl = await backend.open();
+    const steps = sequence({ name: "a", topic: "x" }, parallel({ name: "b", topic: "y" }, { name: "c", topic: "y" }));
+    const existing = await tl.startProcess({ key: "k1", name: "p", input: 1, steps });
+    const started = await tl.startProcessMany([
+      { name: "p", input: 0, steps },
+      { key: "k1", name: "p", input: 1, steps },
+      { key: "k2", name: "p", input: 2, steps },
+      { key: "k2", name: "p", input: 2, steps },
+      { name: "p", input: 4, steps },
+    ]);
+    expect(started.map((s) => s.created)).toEqual([true, false, true, false, true]);
+    expect(started[1]!.id).toBe(existing.process.id);
+    expect(started[3]!.id).toBe(started[2]!.id);
+    expect(started[4]!.key).toBeNull();
+    for (const [i, s] of started.entries()) {
+      const p = (await tl.getProcess(s.id))!;
+      expect(p.input).toBe([0, 1, 2, 2, 4][i]);
+      expect(p.steps.map((x) => [x.name, x.state, x.dependsOn])).toEqual([["a", "ready", []], ["b", "pending", ["a"]], ["c", "pending", ["a"]]]);
+    }
+    expect((await tl.listTasks({ limit: 100 })).tasks).toHaveLength(4 * 3);
+    tl.define("x", async () => "x");
+    tl.define("y", async () => "y");
+    await tl.worker({ concurrency: 20, pollIntervalMs: 50 }).start();
+    for (const s of started) expect((await settled(tl, s.id)).state).toBe("completed");
+  });
+
+  it("startProcessMany writes nothing when one key belongs to another definition or one item is invalid", async () => {
+    const tl = await backend.open();
+    const steps = [{ name: "a", topic: "x" }];
+    await tl.startProcess({ key: "taken", name: "p", input: 1, steps });
+    const conflict = await tl.startProcessMany([{ key: "new", name: "p", steps }, { key: "taken", name: "p", input: 2, steps }]).catch((e) => e);
+    expect(conflict).toBeInstanceOf(ConflictError);
+    const invalid = await tl.startProcessMany([{ name: "p", steps }, { name: "p", steps: [] }]).catch((e) => e);
+    expect(invalid).toBeInstanceOf(ValidationError);
+    expect(invalid.details).toMatchObject({ index: 1 });
+    expect(await tl.getProcess("new")).toBeNull();
+    expect((await tl.listProcesses()).processes).toHaveLength(1);
+    expect((await tl.listTasks()).tasks).toHaveLength(1);
+    expect(await tl.startProcessMany([])).toEqual([]);
+  });
+
   it.each([
     ["no steps", { name: "p", steps: [] }, "at least one step"],
     ["duplicate names", { name: "p", steps: [{ name: "a", topic: "x" }, { name: "a", topic: "y" }] }, "two steps are named"],
