@@ -11,7 +11,8 @@
  * Options: --quick · --only A,B,C,D,E · --backend pg|pglite|both · --runs N · --out FILE ·
  * --configs c10,c100,c1000 (B worker settings) · --b-worker process|inproc (B's worker on
  * PostgreSQL: own process, default, or the producer's process as in the peers' harness) · --history N (finished tasks before B's extra
- * run; 0 = skip) · --history-config NAME · --d-jobs 10000,100000 · --d-conc 1000,10000 ·
+ * run; 0 = skip) · --history-config NAME · --d-jobs 10000,100000 · --d-conc 1000,10000 · --d-prefetch N
+ * (D worker prefetch, default 1000) ·
  * --d-million (add D with 1,000,000 processes at concurrency 10,000, 1 run) · --peers ·
  * --timeout S (per measurement) · --no-report · --clean (mark the results as taken on an idle machine).
  * PostgreSQL: a throwaway cluster at default settings, or the server `TASKLANE_BENCH_PG_URL` names.
@@ -51,6 +52,7 @@ const { values: opt } = parseArgs({
     "d-conc": { type: "string", default: "1000,10000" },
     "d-million": { type: "boolean", default: false },
     "d-in-flight": { type: "string", default: "50" },
+    "d-prefetch": { type: "string", default: "1000" },
     peers: { type: "boolean", default: false },
     timeout: { type: "string", default: "1800" },
     "no-report": { type: "boolean", default: false },
@@ -75,8 +77,8 @@ const history = Number(opt.history ?? (quick ? 5_000 : 1_000_000));
 
 /** The peers' counts (run-all.sh), or its --quick counts. */
 const base: Omit<MeasureConfig, "scenario" | "backend" | "url" | "worker"> = quick
-  ? { jobs: 10_000, single: 1_000, singleParallel: 10, chunk: 1_000, latJobs: 200, warmup: 20, bWorker: "process", history: 0, dJobs: 2_000, dConc: 1_000, stepMs: 500, dInFlight: Number(opt["d-in-flight"]), eDurationS: 2 }
-  : { jobs: 100_000, single: 10_000, singleParallel: 10, chunk: 1_000, latJobs: 1_000, warmup: 20, bWorker: "process", history: 0, dJobs: 10_000, dConc: 1_000, stepMs: 500, dInFlight: Number(opt["d-in-flight"]), eDurationS: 10 };
+  ? { jobs: 10_000, single: 1_000, singleParallel: 10, chunk: 1_000, latJobs: 200, warmup: 20, bWorker: "process", history: 0, dJobs: 2_000, dConc: 1_000, stepMs: 500, dInFlight: Number(opt["d-in-flight"]), dPrefetch: Number(opt["d-prefetch"]), eDurationS: 2 }
+  : { jobs: 100_000, single: 10_000, singleParallel: 10, chunk: 1_000, latJobs: 1_000, warmup: 20, bWorker: "process", history: 0, dJobs: 10_000, dConc: 1_000, stepMs: 500, dInFlight: Number(opt["d-in-flight"]), dPrefetch: Number(opt["d-prefetch"]), eDurationS: 10 };
 base.bWorker = opt["b-worker"] === "inproc" ? "inproc" : "process";
 const dJobs = (opt["d-jobs"] ?? (quick ? "2000" : "10000,100000")).split(",").map(Number);
 const dConcs = opt["d-conc"].split(",").map(Number);
@@ -110,11 +112,11 @@ function plan(): PlanItem[] {
     if (sc === "D") {
       for (const dConc of dConcs) {
         for (const n of dJobs) {
-          items.push({ key: `D:${n}:c${dConc}`, config: `concurrency ${dConc}`, cfg: { ...base, scenario: "D", worker: c10, dJobs: n, dConc }, runs });
+          items.push({ key: `D:${n}:c${dConc}`, config: `concurrency ${dConc}, prefetch ${base.dPrefetch}`, cfg: { ...base, scenario: "D", worker: c10, dJobs: n, dConc }, runs });
         }
       }
       if (opt["d-million"]) {
-        items.push({ key: "D:1000000:c10000", config: "concurrency 10000", cfg: { ...base, scenario: "D", worker: c10, dJobs: 1_000_000, dConc: 10_000 }, runs: 1 });
+        items.push({ key: "D:1000000:c10000", config: `concurrency 10000, prefetch ${base.dPrefetch}`, cfg: { ...base, scenario: "D", worker: c10, dJobs: 1_000_000, dConc: 10_000 }, runs: 1 });
       }
     }
     if (sc === "E") items.push({ key: "E", config: null, cfg: { ...base, scenario: "E", worker: c10 }, runs });

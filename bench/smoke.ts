@@ -18,7 +18,7 @@ const backends: BackendKind[] = only ? [only] : ["pglite", "pg"];
 const tiny: Omit<MeasureConfig, "scenario" | "backend" | "url"> = {
   jobs: 200, single: 50, singleParallel: 10, chunk: 100, latJobs: 20, warmup: 2,
   worker: { label: "concurrency 100", concurrency: 100 }, bWorker: "process", history: 0,
-  dJobs: 50, dConc: 100, stepMs: 20, dInFlight: 10, eDurationS: 0.3,
+  dJobs: 50, dConc: 100, stepMs: 20, dInFlight: 10, dPrefetch: 50, eDurationS: 0.3,
 };
 const cases: { key: string; cfg: Partial<MeasureConfig> & { scenario: MeasureConfig["scenario"] } }[] = [
   { key: "A", cfg: { scenario: "A" } },

@@ -3,7 +3,8 @@
  * step's handler sleeps `stepMs` (500 ms) and succeeds. Step 2 is released by the engine when
  * step 1 completes (Tasklane processes, DESIGN §4), not enqueued by step 1's handler. One worker
  * at concurrency `dConc` runs in the producer's process (as in the peers' harness) and is idle and
- * listening first; the clock starts, every process is started, and the clock stops when every
+ * listening first (prefetch `dPrefetch`, 1,000 by default: graphile-worker's best D setting used
+ * a local queue of 1,000); the clock starts, every process is started, and the clock stops when every
  * step 2 ran and the table shows no unfinished task. The process's memory is sampled throughout.
  *
  * Skips with "processes not available" while `tl.startProcess` does not exist.
@@ -78,7 +79,7 @@ export async function scenarioD(db: BenchDb, cfg: MeasureConfig): Promise<Measur
   };
   tl.define("d.step1", step(1));
   tl.define("d.step2", step(2));
-  const worker = tl.worker({ topics: ["d.step1", "d.step2"], concurrency: cfg.dConc });
+  const worker = tl.worker({ topics: ["d.step1", "d.step2"], concurrency: cfg.dConc, prefetch: cfg.dPrefetch });
   await worker.start();
   await sleep(500);
 
@@ -106,6 +107,7 @@ export async function scenarioD(db: BenchDb, cfg: MeasureConfig): Promise<Measur
   return {
     workflows: n,
     concurrency: cfg.dConc,
+    prefetch: cfg.dPrefetch,
     start_api: api.startProcessMany ? `startProcessMany (calls of ${cfg.chunk})` : `startProcess (${cfg.dInFlight} in flight)`,
     wall_ms: wall,
     wall_s: wall / 1000,

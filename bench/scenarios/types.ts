@@ -23,11 +23,12 @@ export interface MeasureConfig {
   bWorker: "process" | "inproc";
   /** B: finished tasks in the table before the drain (0 = empty table). */
   history: number;
-  /** D: processes, worker concurrency, sleep per step, starts in flight. */
+  /** D: processes, worker concurrency, sleep per step, starts in flight (startProcess only), prefetch. */
   dJobs: number;
   dConc: number;
   stepMs: number;
   dInFlight: number;
+  dPrefetch: number;
   /** E: seconds per measurement. */
   eDurationS: number;
 }
