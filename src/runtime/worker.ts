@@ -311,7 +311,9 @@ export class Worker {
       else if (o.error) failedParents[step] = o.error;
     }
     const ctx: TaskContext = {
-      signal: attempt.signal,
+      get signal() {
+        return attempt.signal;
+      },
       heartbeat: (progress) => this.#heartbeat(attempt, progress),
       log: this.#engine.logger,
       parents,
