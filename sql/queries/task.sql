@@ -90,7 +90,7 @@ UPDATE {schema}.task t
   FROM picked
  WHERE t.id = picked.id
 RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
-          t.process_id, t.step, t.lease_token, t.run_at, t.created_at, t.attempted_at,
+          t.process_id, t.step, t.lease_token, t.created_at,
           t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at, t.event, t.trace,
           -- A step's handler sees the process input and its parents' outcomes. CASE keeps the
           -- subqueries off plain tasks.
@@ -419,5 +419,5 @@ UPDATE {schema}.task t
        attempted_at = now(), heartbeat_at = now(), started_at = coalesce(t.started_at, now())
  WHERE t.id = $1 AND t.state = 'ready'
 RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
-          t.process_id, t.step, t.lease_token, t.run_at, t.created_at, t.attempted_at,
+          t.process_id, t.step, t.lease_token, t.created_at,
           t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at, t.event, t.trace;
