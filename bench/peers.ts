@@ -44,10 +44,33 @@ function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = p
 }
 
 /**
- * Runs their `run-all.sh` (or its `--quick` pass) against `pgUrl`'s server; returns the directory
- * their result files were copied to, or null when the peers' harness is not there.
+ * The headline subset of their run-all.sh, same counts and 3 runs each (about 20 minutes instead
+ * of over an hour): their raw ceiling; A and C of every peer; B at each peer's best setting of
+ * their own run; D with 10,000 workflows at concurrency 1,000 and 10,000 where they ran it.
  */
-export async function runPeers({ pgUrl, quick, outDir = RESULTS_DIR }: { pgUrl: string; quick: boolean; outDir?: string }): Promise<string | null> {
+const CORE_SCRIPT = `#!/bin/sh
+set -e
+cd "$(dirname "$0")"
+N=./node24
+R="--runs 3"; J="--jobs 100000 --single 10000 --lat-jobs 1000"
+mkdir -p results/logs
+$N bench-pg-raw.mjs --runs 3 --duration 10                                     2>&1 | tee results/logs/pg-raw.log
+$N bench-graphile.mjs --scenario A,B,C,D $R $J --configs c10-batched --d-jobs 10000 2>&1 | tee results/logs/graphile.log
+$N bench-graphile.mjs --scenario D --d-conc 10000 $R --d-jobs 10000              2>&1 | tee -a results/logs/graphile.log
+$N bench-pgboss.mjs --scenario A,B,C $R $J --configs lc10-b100                   2>&1 | tee results/logs/pgboss.log
+$N bench-pgboss.mjs --scenario D --d-conc 10000 $R --d-jobs 10000                2>&1 | tee -a results/logs/pgboss.log
+$N bench-bullmq.mjs --scenario A,B,C,D $R $J --configs c1000 --d-jobs 10000      2>&1 | tee results/logs/bullmq.log
+$N bench-bullmq.mjs --scenario D --d-conc 10000 $R --d-jobs 10000                2>&1 | tee -a results/logs/bullmq.log
+$N bench-bullmq-pg.mjs --scenario A,B,C $R $J --configs c10                      2>&1 | tee results/logs/bullmq-pg.log
+$N summarize.mjs > results/RESULTS.md
+`;
+
+/**
+ * Runs their `run-all.sh` (its `--quick` pass, or with `core` the subset above) against
+ * `pgUrl`'s server; returns the directory their result files were copied to, or null when the
+ * peers' harness is not there.
+ */
+export async function runPeers({ pgUrl, quick, core = false, outDir = RESULTS_DIR }: { pgUrl: string; quick: boolean; core?: boolean; outDir?: string }): Promise<string | null> {
   if (!existsSync(join(PEERS_DIR, "run-all.sh"))) {
     console.log(`[peers] the peers' harness is not at ${PEERS_DIR} (set TASKLANE_PEERS_DIR): skipped`);
     return null;
@@ -75,7 +98,7 @@ export async function runPeers({ pgUrl, quick, outDir = RESULTS_DIR }: { pgUrl: 
     Object.assign(env, { PGHOST: u.hostname, PGPORT: u.port || "5432", PGUSER: decodeURIComponent(u.username || "postgres") });
     delete env.RESULTS_DIR;
 
-    let script = readFileSync(join(work, "run-all.sh"), "utf8");
+    let script = core && !quick ? CORE_SCRIPT : readFileSync(join(work, "run-all.sh"), "utf8");
     const redisServer = which("redis-server");
     if (redisServer) {
       const port = await freePort();
@@ -90,7 +113,7 @@ export async function runPeers({ pgUrl, quick, outDir = RESULTS_DIR }: { pgUrl: 
     }
     if (!which("pgbench")) console.log("[peers] pgbench not on PATH (Debian: postgresql-client): their raw PostgreSQL part will fail");
     writeFileSync(join(work, "run-tasklane.sh"), script);
-    console.log(`[peers] running their run-all.sh${quick ? " --quick" : ""} (sequentially; the full pass takes over an hour)`);
+    console.log(`[peers] running their ${core && !quick ? "headline subset" : `run-all.sh${quick ? " --quick" : ""}`} (sequentially; the full pass takes over an hour)`);
     await sh("sh", ["run-tasklane.sh", ...(quick ? ["--quick"] : [])], work, env);
 
     const from = join(work, quick ? "results/quick" : "results");

@@ -13,7 +13,9 @@
  * PostgreSQL: own process, default, or the producer's process as in the peers' harness) · --history N (finished tasks before B's extra
  * run; 0 = skip) · --history-config NAME · --d-jobs 10000,100000 · --d-conc 1000,10000 · --d-prefetch N
  * (D worker prefetch, default 1000) ·
- * --d-million (add D with 1,000,000 processes at concurrency 10,000, 1 run) · --peers ·
+ * --d-million (add D with 1,000,000 processes at concurrency 10,000, 1 run) · --peers (their whole
+ * run-all.sh, over an hour) · --peers-core (their headline subset: A, B at each one's best setting,
+ * C, D with 10,000 at concurrency 1,000 and 10,000, and their raw ceiling; about 20 minutes) ·
  * --timeout S (per measurement) · --no-report · --clean (mark the results as taken on an idle machine).
  * PostgreSQL: a throwaway cluster at default settings, or the server `TASKLANE_BENCH_PG_URL` names.
  */
@@ -54,6 +56,7 @@ const { values: opt } = parseArgs({
     "d-in-flight": { type: "string", default: "50" },
     "d-prefetch": { type: "string", default: "1000" },
     peers: { type: "boolean", default: false },
+    "peers-core": { type: "boolean", default: false },
     timeout: { type: "string", default: "1800" },
     "no-report": { type: "boolean", default: false },
     clean: { type: "boolean", default: false },
@@ -166,7 +169,7 @@ function outFileFor(backend: BackendKind): string {
 
 async function main(): Promise<void> {
   const items = plan();
-  const needsPg = backends.includes("pg") || opt.peers;
+  const needsPg = backends.includes("pg") || opt.peers || opt["peers-core"];
   const server = needsPg ? await pgServer((l) => console.log(`[bench] ${l}`)) : undefined;
   let failures = 0;
   const written: string[] = [];
@@ -219,9 +222,9 @@ async function main(): Promise<void> {
       written.push(outFile);
       console.log(`[bench] results written to ${relative(process.cwd(), outFile)}`);
     }
-    if (opt.peers) {
+    if (opt.peers || opt["peers-core"]) {
       const { runPeers } = await import("./peers.js");
-      const dir = await runPeers({ pgUrl: server!.adminUrl, quick, outDir: dirname(outFileFor(backends[0]!)) });
+      const dir = await runPeers({ pgUrl: server!.adminUrl, quick, core: opt["peers-core"], outDir: dirname(outFileFor(backends[0]!)) });
       if (dir) {
         for (const f of written) {
           const file = loadResultFile(f)!;

@@ -20,7 +20,7 @@ describe.skipIf(!url)("several processes on one PostgreSQL database", () => {
     expect(await Promise.all(opens.map((c) => c.exited))).toEqual([0, 0, 0, 0, 0]);
     const tl = await Tasklane.open({ database: url!, schema, logger: silentLogger, migrate: false });
     const rows = await tl.engine.driver.query<{ version: number }>({ name: "", text: `SELECT version FROM ${schema}.migration` });
-    expect(rows.map((r) => Number(r.version)).sort()).toEqual(migrations().map((m) => m.version));
+    expect(rows.map((r) => Number(r.version)).sort((a, b) => a - b)).toEqual(migrations().map((m) => m.version));
     await tl.close();
   });
 
