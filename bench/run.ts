@@ -9,7 +9,7 @@
  *   npm run bench -- --peers               # also run the peers' harness in a temp copy, same machine, same run
  *
  * Options: --quick · --only A,B,C,D,E · --backend pg|pglite|both · --runs N · --out FILE ·
- * --configs c10,c100,c1000 (B worker settings) · --b-worker process|inproc (B's worker on
+ * --configs c10,c100,c1000,c10-p1000,c100-p1000 (B worker settings) · --b-worker process|inproc (B's worker on
  * PostgreSQL: own process, default, or the producer's process as in the peers' harness) · --history N (finished tasks before B's extra
  * run; 0 = skip) · --history-config NAME · --d-jobs 10000,100000 · --d-conc 1000,10000 · --d-prefetch N
  * (D worker prefetch, default 1000) ·
@@ -32,11 +32,16 @@ import type { MeasureConfig, MeasureResult } from "./scenarios/types.js";
 
 const MEASURE = fileURLToPath(new URL("./measure.ts", import.meta.url));
 
-/** B worker settings (and C's). Tasklane has one knob: concurrency (claims are batched by it). */
+/**
+ * B worker settings (and C's): concurrency, and prefetch (tasks claimed ahead into a local
+ * buffer, like graphile-worker's localQueue in its best B settings, c10-batched and c100-batched).
+ */
 export const WORKER_CONFIGS: Record<string, MeasureConfig["worker"]> = {
   c10: { label: "concurrency 10", concurrency: 10 },
   c100: { label: "concurrency 100", concurrency: 100 },
   c1000: { label: "concurrency 1000", concurrency: 1000 },
+  "c10-p1000": { label: "concurrency 10, prefetch 1000", concurrency: 10, prefetch: 1000 },
+  "c100-p1000": { label: "concurrency 100, prefetch 1000", concurrency: 100, prefetch: 1000 },
 };
 
 const { values: opt } = parseArgs({
@@ -46,7 +51,7 @@ const { values: opt } = parseArgs({
     backend: { type: "string", default: "both" },
     runs: { type: "string" },
     out: { type: "string" },
-    configs: { type: "string", default: "c10,c100,c1000" },
+    configs: { type: "string", default: "c10,c100,c1000,c10-p1000,c100-p1000" },
     history: { type: "string" },
     "history-config": { type: "string", default: "c1000" },
     "b-worker": { type: "string", default: "process" },

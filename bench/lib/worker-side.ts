@@ -14,6 +14,7 @@ export interface WorkerSideConfig {
   /** `drain` (B: count handlers, report the first start) or `latency` (C: report every start). */
   mode: "drain" | "latency";
   concurrency: number;
+  prefetch?: number;
   pollIntervalMs?: number;
   leaseMs?: number;
 }
@@ -53,6 +54,7 @@ export function workerSide(tl: Tasklane, config: WorkerSideConfig, emit: (m: Wor
   const worker = tl.worker({
     topics: [NOOP_TOPIC],
     concurrency: config.concurrency,
+    ...(config.prefetch !== undefined && { prefetch: config.prefetch }),
     ...(config.pollIntervalMs !== undefined && { pollIntervalMs: config.pollIntervalMs }),
     ...(config.leaseMs !== undefined && { leaseMs: config.leaseMs }),
   });

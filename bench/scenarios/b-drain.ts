@@ -54,7 +54,7 @@ export async function scenarioB(db: BenchDb, cfg: MeasureConfig): Promise<Measur
   const queued = await unfinished(db, tl.schema);
   if (queued !== cfg.jobs) throw new Error(`B: expected ${cfg.jobs} queued, found ${queued}`);
 
-  const side = { mode: "drain" as const, concurrency: cfg.worker.concurrency, pollIntervalMs: cfg.worker.pollIntervalMs, leaseMs: cfg.worker.leaseMs };
+  const side = { mode: "drain" as const, concurrency: cfg.worker.concurrency, prefetch: cfg.worker.prefetch, pollIntervalMs: cfg.worker.pollIntervalMs, leaseMs: cfg.worker.leaseMs };
   const inProcess = db.kind === "pglite" || cfg.bWorker === "inproc";
   out.worker_in = inProcess ? "producer process" : "own process";
   let host: WorkerHost | undefined;

@@ -18,7 +18,7 @@ export interface MeasureConfig {
   latJobs: number;
   warmup: number;
   /** B/C: worker concurrency; B: `label` names the configuration. */
-  worker: { label: string; concurrency: number; pollIntervalMs?: number; leaseMs?: number };
+  worker: { label: string; concurrency: number; prefetch?: number; pollIntervalMs?: number; leaseMs?: number };
   /** B: where the worker runs (`process`: its own Node process; PGlite always `inproc`). */
   bWorker: "process" | "inproc";
   /** B: finished tasks in the table before the drain (0 = empty table). */
