@@ -82,9 +82,11 @@ export class Worker {
    * Attempts whose handler has returned and whose outcome is still being written. They no
    * longer hold a handler slot: the next claim overlaps the write, so claims and completions
    * run side by side instead of taking turns. Up to `capacity` of them are free; beyond that
-   * they count against the capacity, which bounds the memory they hold.
+   * they count against the capacity, which bounds the memory they hold. Their leases are renewed
+   * until the write is done: under load the write may wait longer than a lease lasts, and a
+   * rescued task would run again.
    */
-  #unwritten = 0;
+  readonly #unwritten = new Map<string, Attempt>();
   /** The write-and-exit tails of those attempts: stop() waits for them (onExit hooks included). A
    * handler that never returns has no tail here: stop() gives up on it after its grace period. */
   readonly #tails = new Set<Promise<void>>();
@@ -250,7 +252,7 @@ export class Worker {
     // Frees the handler slot once the handler has settled; its outcome is written after.
     const handOff = () => {
       handedOff = true;
-      this.#unwritten++;
+      this.#unwritten.set(task.id, attempt);
       this.#tails.add(tail);
       this.#finished(attempt);
     };
@@ -283,7 +285,7 @@ export class Worker {
         this.#tails.delete(tail);
         this.#finished(attempt);
         if (handedOff) {
-          this.#unwritten--;
+          if (this.#unwritten.get(task.id) === attempt) this.#unwritten.delete(task.id);
           this.#refill();
         }
       });
@@ -291,7 +293,7 @@ export class Worker {
 
   /** Slots taken: running handlers, buffered tasks, and unwritten outcomes beyond `capacity`. */
   #held(): number {
-    return this.#active.size + this.#buffer.size + Math.max(0, this.#unwritten - this.#capacity);
+    return this.#active.size + this.#buffer.size + Math.max(0, this.#unwritten.size - this.#capacity);
   }
 
   /** Claims again when enough slots are free. */
@@ -410,11 +412,15 @@ export class Worker {
       ...attempts.map((a) => ({ id: a.task.id, token: a.token })),
       ...[...this.#buffer].map(([id, row]) => ({ id, token: Number(row.lease_token) })),
     ];
+    // Outcomes not yet written keep their lease too (the handler is done; the write is queued).
+    // Nothing is aborted for them: a lost one is reported stale when its write comes back.
+    const unwritten = [...this.#unwritten.values()].map((a) => ({ id: a.task.id, token: a.token }));
     try {
       await driver.query(queries.get("WorkerSeen"), [this.id, this.#active.size]);
-      if (leases.length === 0) return;
+      const all = [...leases, ...unwritten];
+      if (all.length === 0) return;
       const rows = await driver.query<{ id: string | number }>(queries.get("TaskExtendLeases"), [
-        leases.map((l) => l.id), leases.map((l) => l.token), this.#config.leaseMs,
+        all.map((l) => l.id), all.map((l) => l.token), this.#config.leaseMs,
       ]);
       const kept = new Set(rows.map((r) => String(r.id)));
       for (const l of leases) if (!kept.has(l.id)) this.#abort(l.id, "lease_lost");
