@@ -208,6 +208,25 @@ export async function insertTasks(
   });
 }
 
+/**
+ * Pairs the rows an `INSERT … ON CONFLICT (key) DO NOTHING` inserted with the inputs (given by
+ * their keys) that got them. Rows are inserted in input order, so ascending ids follow it; an
+ * input left without a row (undefined) has a key that existed or that an earlier input took.
+ */
+export function pairInserted<R extends { id: string | number; key: string | null }>(
+  keys: readonly (string | undefined)[],
+  rows: readonly R[],
+): (R | undefined)[] {
+  const sorted = [...rows].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  let next = 0;
+  return keys.map((key) => {
+    const candidate = sorted[next];
+    if (!candidate || (key !== undefined && candidate.key !== key)) return undefined;
+    next++;
+    return candidate;
+  });
+}
+
 /** Inserts any batch through TaskInsertMany; keys that exist answer their existing tasks. */
 async function insertRows(
   db: Executor,
@@ -217,22 +236,19 @@ async function insertRows(
   values: readonly unknown[][],
 ): Promise<EnqueuedTask[]> {
   const rows = await db.query<InsertRow>(queries.get("TaskInsertMany"), columns(values));
-  const created = rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  const paired = pairInserted(inputs.map((i) => i.options.key), rows);
 
   const out: (EnqueuedTask | undefined)[] = [];
   // Keys that exist (or repeat an earlier item's key): their tasks are read after the insert.
   const missing: { index: number; key: string }[] = [];
-  let next = 0;
   inputs.forEach((input, index) => {
-    const key = input.options.key;
-    const candidate = created[next];
-    if (candidate && (key === undefined || candidate.key === key)) {
-      next++;
+    const row = paired[index];
+    if (row) {
       const v = values[index]!;
-      out.push(createdTask(input, v[2] as number, v[5] as number, definitions, String(candidate.id), candidate.run_at, candidate.now));
+      out.push(createdTask(input, v[2] as number, v[5] as number, definitions, String(row.id), row.run_at, row.now));
       return;
     }
-    missing.push({ index, key: key! });
+    missing.push({ index, key: input.options.key! });
     out.push(undefined);
   });
   if (missing.length) {

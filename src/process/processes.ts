@@ -8,7 +8,7 @@
 import type { Engine } from "../tasklane.js";
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from "../errors.js";
 import { assertStorableJson, storableText } from "../config.js";
-import { insertTasks, type TaskInput } from "../client/enqueue.js";
+import { insertTasks, pairInserted, type TaskInput } from "../client/enqueue.js";
 import { safeJson } from "../task.js";
 import { normalizeProcess, type NormalProcess } from "./definition.js";
 import { processFromRows, type ProcessView } from "./view.js";
@@ -86,20 +86,15 @@ export class Processes {
         defs.map((d) => d.hash),
         defs.map((d) => d.deadlineMs ?? null),
       ]);
-      // Inserted rows come back in input order (ids grow with it); a def that did not get the
-      // next one found its key taken, by an existing process or by an earlier def of this batch.
-      const created = rows.map((r) => ({ id: String(r.id), key: r.key })).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-      const out: (StartedProcess | undefined)[] = [];
+      // A def without a row found its key taken, by an existing process or an earlier def.
+      const paired = pairInserted(defs.map((d) => d.key), rows);
       const byKey = new Map<string, { id: string; hash: string }>();
-      let next = 0;
-      for (const def of defs) {
-        const candidate = created[next];
-        if (candidate && candidate.key === (def.key ?? null) && (def.key === undefined || !byKey.has(def.key))) {
-          next++;
-          if (def.key !== undefined) byKey.set(def.key, { id: candidate.id, hash: def.hash });
-          out.push({ id: candidate.id, key: candidate.key, created: true });
-        } else out.push(undefined);
-      }
+      const out: (StartedProcess | undefined)[] = paired.map((row, i) => {
+        if (!row) return undefined;
+        const key = defs[i]!.key;
+        if (key !== undefined) byKey.set(key, { id: String(row.id), hash: defs[i]!.hash });
+        return { id: String(row.id), key: row.key, created: true };
+      });
       const missing = [...new Set(defs.filter((d, i) => !out[i] && !byKey.has(d.key!)).map((d) => d.key!))];
       if (missing.length) {
         for (const r of await tx.query<Row>(queries.get("ProcessGetByKeys"), [missing])) {

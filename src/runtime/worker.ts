@@ -84,12 +84,11 @@ export class Worker {
    * run side by side instead of taking turns. Up to `capacity` of them are free; beyond that
    * they count against the capacity, which bounds the memory they hold. Their leases are renewed
    * until the write is done: under load the write may wait longer than a lease lasts, and a
-   * rescued task would run again.
+   * rescued task would run again. Each maps to its write-and-exit tail, which stop() waits for
+   * (onExit hooks included); a handler that never returns is not here, and stop() gives up on it
+   * after its grace period.
    */
-  readonly #unwritten = new Map<string, Attempt>();
-  /** The write-and-exit tails of those attempts: stop() waits for them (onExit hooks included). A
-   * handler that never returns has no tail here: stop() gives up on it after its grace period. */
-  readonly #tails = new Set<Promise<void>>();
+  readonly #unwritten = new Map<Attempt, Promise<void>>();
 
   /** @internal */
   constructor(engine: Engine, config: WorkerConfig, hooks: WorkerHooks) {
@@ -170,7 +169,7 @@ export class Worker {
       for (const id of [...this.#active.keys()]) this.#abort(id, "shutdown");
     }
     await this.#completer.drain();
-    await Promise.all(this.#tails);
+    await Promise.all(this.#unwritten.values());
     clearInterval(this.#leaseTimer);
     await this.#engine.driver.query(this.#engine.queries.get("WorkerStopped"), [this.id]).catch(() => undefined);
     this.#state = "stopped";
@@ -248,12 +247,9 @@ export class Worker {
       "tasklane.task_id": task.id, "tasklane.topic": task.topic, "tasklane.attempt": task.attempt, "tasklane.worker": this.id,
       ...(task.processId && { "tasklane.process_id": task.processId, "tasklane.step": task.step ?? "" }),
     });
-    let handedOff = false;
     // Frees the handler slot once the handler has settled; its outcome is written after.
     const handOff = () => {
-      handedOff = true;
-      this.#unwritten.set(task.id, attempt);
-      this.#tails.add(tail);
+      this.#unwritten.set(attempt, tail);
       this.#finished(attempt);
     };
     // The handler runs inside the attempt's span, so its own spans (HTTP calls, queries) nest under it.
@@ -282,12 +278,8 @@ export class Worker {
         },
       )
       .finally(() => {
-        this.#tails.delete(tail);
         this.#finished(attempt);
-        if (handedOff) {
-          if (this.#unwritten.get(task.id) === attempt) this.#unwritten.delete(task.id);
-          this.#refill();
-        }
+        if (this.#unwritten.delete(attempt)) this.#refill();
       });
   }
 
@@ -414,7 +406,7 @@ export class Worker {
     ];
     // Outcomes not yet written keep their lease too (the handler is done; the write is queued).
     // Nothing is aborted for them: a lost one is reported stale when its write comes back.
-    const unwritten = [...this.#unwritten.values()].map((a) => ({ id: a.task.id, token: a.token }));
+    const unwritten = [...this.#unwritten.keys()].map((a) => ({ id: a.task.id, token: a.token }));
     try {
       await driver.query(queries.get("WorkerSeen"), [this.id, this.#active.size]);
       const all = [...leases, ...unwritten];
