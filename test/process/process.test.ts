@@ -371,7 +371,9 @@ describeBackends("processes", (backend) => {
       return "done";
     });
     await tl.worker({ pollIntervalMs: 50 }).start();
-    const { process } = await tl.startProcess({ name: "p", deadlineMs: 1_000, steps: [{ name: "s", topic: "slowstep" }] });
+    // The retried step must finish within a fresh deadline: 3 s leaves room for a loaded machine
+    // (at 1 s the full suite on two cores sometimes ran past it and timed the process out again).
+    const { process } = await tl.startProcess({ name: "p", deadlineMs: 3_000, steps: [{ name: "s", topic: "slowstep" }] });
     await until("timed out", async () => {
       await tl.maintenance!.runOnce();
       return (await tl.getProcess(process.id))?.state === "timed_out";
