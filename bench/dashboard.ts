@@ -17,9 +17,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { FatalError } from "../src/errors.js";
-import { silentLogger } from "../src/logger.js";
-import { serve } from "../src/server/serve.js";
+import { FatalError, serve, silentLogger } from "./lib/library.js";
 import { chromiumPath, launchChromium } from "../test/dashboard/browser.js";
 import { ensureDatabase, freshSchema } from "./lib/db.js";
 import { startPgCluster } from "../test/support/pg-cluster.js";

@@ -2,6 +2,7 @@
  * Smoke pass for CI: every scenario once, with tiny counts, on PGlite and on PostgreSQL (the server
  * `TASKLANE_BENCH_PG_URL` names, else a throwaway cluster). It checks that the benchmarks still
  * run against the current engine; it asserts no timing. Exits non-zero when any scenario fails.
+ * It runs the compiled package in `dist/`: run it after `npm test` or `npm run build`.
  *
  *   node --import tsx bench/smoke.ts            (both backends)
  *   node --import tsx bench/smoke.ts pglite     (one backend: pg or pglite)

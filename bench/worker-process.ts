@@ -3,8 +3,7 @@
  * bench/worker-process.ts '<config JSON>'`, started by the producer with an IPC channel).
  * Config: `{ url, schema, worker: WorkerSideConfig, poolSize? }`.
  */
-import { Tasklane } from "../src/index.js";
-import { silentLogger } from "../src/logger.js";
+import { Tasklane, silentLogger } from "./lib/library.js";
 import { workerSide, type WorkerCommand, type WorkerMessage, type WorkerSideConfig } from "./lib/worker-side.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as { url: string; schema: string; worker: WorkerSideConfig; poolSize?: number };

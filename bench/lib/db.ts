@@ -6,8 +6,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
-import { Tasklane, type OpenOptions } from "../../src/index.js";
-import { silentLogger } from "../../src/logger.js";
+import { Tasklane, silentLogger, type OpenOptions } from "./library.js";
 import { startPgCluster, type PgCluster } from "../../test/support/pg-cluster.js";
 
 export type BackendKind = "pg" | "pglite";

@@ -4,7 +4,7 @@
  * carries `query_stats` (the producer's instance and, on PostgreSQL, the worker process's). Time is
  * measured around the call, so on PGlite (one connection) it includes waiting for the connection.
  */
-import type { Tasklane } from "../../src/index.js";
+import type { Tasklane } from "./library.js";
 import { now, round } from "./timing.js";
 
 export const queryStatsEnabled = (): boolean => process.env.TASKLANE_BENCH_QUERY_STATS === "1";

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Tasklane } from "../../src/index.js";
+import type { Tasklane } from "./library.js";
 import type { QueryStats } from "./query-stats.js";
 import { workerSide, type WorkerCommand, type WorkerMessage, type WorkerSideConfig } from "./worker-side.js";
 

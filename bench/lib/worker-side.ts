@@ -4,7 +4,7 @@
  * peers' harness does for C) and in the producer's process on PGlite, where one process owns the
  * database. Both drive it through the same messages.
  */
-import type { Tasklane } from "../../src/index.js";
+import type { Tasklane } from "./library.js";
 import { now } from "./timing.js";
 import { instrument, queryStatsEnabled, type QueryStats } from "./query-stats.js";
 

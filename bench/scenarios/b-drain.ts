@@ -10,7 +10,7 @@
  * (enqueued and run by a worker, then `VACUUM ANALYZE` as autovacuum would have done by then), to
  * show that the claim path does not slow down as history grows.
  */
-import type { Tasklane } from "../../src/index.js";
+import type { Tasklane } from "../lib/library.js";
 import { countByState, unfinished, type BenchDb } from "../lib/db.js";
 import { chunks, now, sleep, waitUntil } from "../lib/timing.js";
 import { childWorker, inProcessWorker, type WorkerHost } from "../lib/worker-host.js";

@@ -9,7 +9,7 @@
  *
  * Skips with "processes not available" while `tl.startProcess` does not exist.
  */
-import type { Tasklane } from "../../src/index.js";
+import type { Tasklane } from "../lib/library.js";
 import { unfinished, type BenchDb } from "../lib/db.js";
 import { chunks, memorySampler, now, sleep, waitUntil } from "../lib/timing.js";
 import type { MeasureConfig, MeasureResult } from "./types.js";
