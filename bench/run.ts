@@ -135,7 +135,10 @@ function plan(): PlanItem[] {
 /** Runs one measurement in a fresh process; resolves with its RESULT. */
 function measureInChild(cfg: MeasureConfig, timeoutS: number): Promise<MeasureResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", MEASURE, JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "inherit"] });
+    // TASKLANE_BENCH_NODE_ARGS: extra Node flags for the measuring process (the producer, and the
+    // worker where it shares the producer's process), e.g. "--cpu-prof --cpu-prof-dir=prof".
+    const extra = (process.env.TASKLANE_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...extra, "--import", "tsx", MEASURE, JSON.stringify(cfg)], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutS * 1000);

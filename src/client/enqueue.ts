@@ -209,6 +209,43 @@ export async function insertTasks(
 }
 
 /**
+ * Inserts the steps of new processes and answers their ids, in input order: the caller needs
+ * nothing else (it links the edges). Steps have no keys; when their options are the same after
+ * each topic's defaults (the usual case: a batch of processes of one definition), one
+ * TaskInsertSteps sends 8 arrays and answers one row, else TaskInsertMany inserts them.
+ */
+export async function insertStepIds(
+  db: Executor,
+  queries: Queries,
+  inputs: readonly TaskInput[],
+  definitions: ReadonlyMap<string, Definition>,
+): Promise<string[]> {
+  if (inputs.length === 0) return [];
+  const span = { "tasklane.topic": inputs[0]!.topic, "tasklane.count": inputs.length };
+  return withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, span, async () => {
+    const trace = traceCarrier();
+    const values = inputs.map((input) => rowValues(input, definitions, trace));
+    const first = values[0]!;
+    const uniform = values.every((row) => UNIFORM_COLUMNS.every((c) => row[c] === first[c]));
+    if (!uniform) return (await insertRows(db, queries, inputs, definitions, values)).map((t) => t.id);
+    const [row] = await db.query<{ ids: (string | number)[] }>(queries.get("TaskInsertSteps"), [
+      inputs.map((i) => i.topic),
+      inputs.map((i) => i.payloadJson),
+      inputs.map((i) => i.processId),
+      inputs.map((i) => i.step),
+      inputs.map((i) => i.state ?? "ready"),
+      inputs.map((i) => i.pendingParents ?? 0),
+      inputs.map((i) => i.onFailure ?? null),
+      inputs.map((i) => i.isOutput ?? false),
+      // The shared options, in the statement's order: run_at, delay, priority, then the rest.
+      ...[3, 4, 2, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17].map((c) => first[c]),
+      trace,
+    ]);
+    return row!.ids.map(String);
+  });
+}
+
+/**
  * Pairs the rows an `INSERT … ON CONFLICT (key) DO NOTHING` inserted with the inputs (given by
  * their keys) that got them. Rows are inserted in input order, so ascending ids follow it; an
  * input left without a row (undefined) has a key that existed or that an earlier input took.

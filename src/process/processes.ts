@@ -8,7 +8,7 @@
 import type { Engine } from "../tasklane.js";
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from "../errors.js";
 import { assertStorableJson, storableText } from "../config.js";
-import { insertTasks, pairInserted, type TaskInput } from "../client/enqueue.js";
+import { insertStepIds, pairInserted, type TaskInput } from "../client/enqueue.js";
 import { safeJson } from "../task.js";
 import { normalizeProcess, type NormalProcess } from "./definition.js";
 import { processFromRows, type ProcessView } from "./view.js";
@@ -115,12 +115,12 @@ export class Processes {
       });
       const started = out as StartedProcess[];
       const fresh = defs.flatMap((def, i) => (started[i]!.created ? [{ def, id: started[i]!.id }] : []));
-      const tasks = await insertTasks(tx, queries, fresh.flatMap(({ def, id }) => stepInputs(def, id)), definitions);
+      const stepIds = await insertStepIds(tx, queries, fresh.flatMap(({ def, id }) => stepInputs(def, id)), definitions);
       const parents: string[] = [];
       const children: string[] = [];
       let at = 0;
       for (const { def } of fresh) {
-        const idOf = new Map(def.steps.map((s, j) => [s.name, tasks[at + j]!.id]));
+        const idOf = new Map(def.steps.map((s, j) => [s.name, stepIds[at + j]!]));
         for (const s of def.steps) {
           for (const d of s.dependsOn) {
             parents.push(idOf.get(d)!);
