@@ -208,7 +208,8 @@ export function runningTaskFromRow(row: Record<string, unknown>): RunningTask {
     key: (row.key as string | null) ?? null,
     processId: row.process_id == null ? null : String(row.process_id),
     step: (row.step as string | null) ?? null,
-    createdAt: row.created_at as Date,
+    // A claim answers epoch milliseconds (created_ms); a full row, a Date.
+    createdAt: row.created_ms != null ? new Date(row.created_ms as number) : (row.created_at as Date),
   };
 }
 

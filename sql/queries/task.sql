@@ -118,8 +118,12 @@ UPDATE {schema}.task t
   FROM picked
  WHERE t.id = picked.id
 RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
-          t.process_id, t.step, t.lease_token, t.created_at,
-          t.start_to_close_ms, t.heartbeat_timeout_ms, t.deadline_at, t.event, t.trace,
+          t.process_id, t.step, t.lease_token,
+          -- Times as epoch milliseconds: a number parses in a fraction of a timestamp's text
+          -- (measured: timestamp parsing was 3% of a draining worker's CPU).
+          (extract(epoch FROM t.created_at) * 1000)::float8 AS created_ms,
+          t.start_to_close_ms, t.heartbeat_timeout_ms,
+          (extract(epoch FROM t.deadline_at) * 1000)::float8 AS deadline_ms, t.event, t.trace,
           -- A step's handler sees the process input and its parents' outcomes. CASE keeps the
           -- subqueries off plain tasks.
           CASE WHEN t.process_id IS NULL THEN NULL

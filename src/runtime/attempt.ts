@@ -62,7 +62,9 @@ export class Attempt {
     private readonly onTimeout: (event: TimeoutEvent) => void,
   ) {
     const startToClose = row.start_to_close_ms == null ? Infinity : Number(row.start_to_close_ms);
-    const deadline = row.deadline_at == null ? Infinity : (row.deadline_at as Date).getTime() - Date.now();
+    // A claim answers the deadline as epoch milliseconds (deadline_ms); a full row, as a Date.
+    const deadlineAt = row.deadline_ms != null ? (row.deadline_ms as number) : row.deadline_at != null ? (row.deadline_at as Date).getTime() : null;
+    const deadline = deadlineAt === null ? Infinity : deadlineAt - Date.now();
     const first = Math.min(startToClose, deadline);
     if (first < MAX_TIMER_MS) {
       const event: TimeoutEvent = startToClose <= deadline ? "TASK_POLL_TO_END_TIMEOUT" : "TASK_ENQUEUE_TO_END_TIMEOUT";
