@@ -556,9 +556,9 @@ export class Tasklane {
    * skipped because of the failure wait for their parents again.
    */
   async retry(id: string, options: ActorOptions = {}): Promise<Task> {
-    const task = await this.#transition(id, "TaskRetry", [options.actor ?? null], "retry", "only failed, cancelled or expired tasks can be retried");
-    if (task.processId) await this.#processes.reopen(task.processId);
-    return task;
+    return this.#transition(id, "TaskRetry", [options.actor ?? null], "retry", "only failed, cancelled or expired tasks can be retried", async (tx, row) => {
+      if (row.process_id != null) await this.#processes.reopen(String(row.process_id), tx);
+    });
   }
 
   /**
@@ -572,10 +572,14 @@ export class Tasklane {
     if (!["failed", "cancelled", "expired"].includes(state)) throw new ValidationError("retryAll: state must be failed, cancelled or expired", { field: "state" });
     let total = 0;
     for (;;) {
-      const [row] = await this.#engine.driver.query<{ retried: number; processes: (string | number)[] | null }>(this.#engine.queries.get("TaskRetryAll"), [
-        state, options.topic ?? null, 1000, options.actor ?? null,
-      ]);
-      for (const processId of row?.processes ?? []) await this.#processes.reopen(String(processId));
+      // One transaction per batch, for the reason given in #transition.
+      const row = await this.#engine.driver.transaction(async (tx) => {
+        const [row] = await tx.query<{ retried: number; processes: (string | number)[] | null }>(this.#engine.queries.get("TaskRetryAll"), [
+          state, options.topic ?? null, 1000, options.actor ?? null,
+        ]);
+        for (const processId of row?.processes ?? []) await this.#processes.reopen(String(processId), tx);
+        return row;
+      });
       const n = Number(row?.retried ?? 0);
       total += n;
       if (n < 1000) return total;
@@ -863,10 +867,29 @@ export class Tasklane {
     return this.#engine;
   }
 
-  async #transition(id: string, query: string, params: unknown[], action: string, why: string): Promise<Task> {
+  /**
+   * Runs one guarded transition of a task. `then`, when given, runs in the same transaction after
+   * a transition that happened: a retried step and its reopened process must commit together,
+   * or a worker woken by the first commit could complete the step while its process is still
+   * finished, and the reopened process would never complete.
+   */
+  async #transition(
+    id: string,
+    query: string,
+    params: unknown[],
+    action: string,
+    why: string,
+    then?: (tx: Executor, row: Record<string, unknown>) => Promise<void>,
+  ): Promise<Task> {
     this.#assertOpen();
     const taskId = this.#requireId(id);
-    const [row] = await this.#engine.driver.query(this.#engine.queries.get(query), [taskId, ...params]);
+    const { driver, queries } = this.#engine;
+    const run = async (db: Executor) => {
+      const [row] = await db.query(queries.get(query), [taskId, ...params]);
+      if (row && then) await then(db, row);
+      return row;
+    };
+    const row = then ? await driver.transaction(run) : await run(driver);
     if (row) return taskFromRow(row);
     const task = await this.getTask(taskId);
     if (!task) throw new NotFoundError(`no task with id ${taskId}`, { id: taskId });

@@ -1,13 +1,15 @@
--- Version 11: plans of the completion path that do not depend on statistics.
+-- Version 11: plans of the completion path that hold whatever the statistics and the batch.
 --
 -- Every statement of this path is driven by one batch of ids (at most a few thousand): it should
 -- look each one up through an index. Without statistics (a fresh or fast-growing table; PGlite
 -- never runs autovacuum) the planner chose otherwise. Measured at 10,000 running process steps,
 -- completing 1,000 of them: the completion hash-joined every running task (4 ms), releasing their
--- children hash-joined a sequential scan of the whole task table (20 ms for 22,000 rows), locking
--- their processes sorted a sequential scan, and the process-completion check walked every running
--- process through process_state_idx. 40 ms in all; 29 ms with the plans pinned below
--- (bench/results, docs/benchmarks.md).
+-- children hash-joined a sequential scan of the whole task table (20 ms for 22,000 rows) and
+-- locking their processes sorted a sequential scan: 40 ms in all, 33 ms with the plans below.
+-- Worse, the process trigger found its finished steps by joining its two transition tables with
+-- the plan PL/pgSQL cached for the first statement it saw: made for one row, it compared every
+-- pair of rows of later statements, and completions of 2,000 steps took 0.5 s each (seen as
+-- seconds-long stalls in benchmark D).
 
 -- TaskCompleteMany's update, as a function so that its plan can be pinned: one primary-key probe
 -- per completed attempt, whatever the statistics say. Its SET clauses also hold for the process
@@ -28,15 +30,17 @@ AS $$
   RETURNING t.id
 $$;
 
--- The process trigger of version 7 with pinned join methods: batches of ids look rows up by
--- index (no hash joins, sequential or bitmap scans); merge joins stay allowed for the join of the
--- statement's transition tables, which have no index. The process-completion check now probes
--- the finished steps' processes by primary key. Otherwise unchanged.
+-- The process trigger of version 7 with plans that hold for any batch: batches of ids look rows
+-- up by index (no sequential or bitmap scans of the whole table), and the finished steps are
+-- found without joining the statement's transition tables (see below). Otherwise unchanged.
 CREATE OR REPLACE FUNCTION {schema}.steps_finished() RETURNS trigger LANGUAGE plpgsql
 SET enable_hashjoin = on
 SET enable_mergejoin = on
 SET enable_seqscan = off
 SET enable_bitmapscan = off
+-- Room for the hashed subplan below whatever the size of the statement (PostgreSQL hashes a
+-- subplan only when it expects it to fit in work_mem).
+SET work_mem = '64MB'
 AS $$
 DECLARE
   f_ids bigint[];
@@ -53,10 +57,14 @@ BEGIN
   -- Kept in local arrays, not a temp table: this function re-enters itself (step 3).
   SELECT array_agg(nr.id), array_agg(nr.process_id), array_agg(nr.state), array_agg(coalesce(nr.on_failure, 'fail-process')), array_agg(nr.step)
     INTO f_ids, f_pids, f_states, f_policies, f_steps
-    FROM new_rows nr JOIN old_rows o ON o.id = nr.id
+    FROM new_rows nr
    WHERE nr.process_id IS NOT NULL
      AND nr.state IN ('completed', 'failed', 'cancelled', 'expired')
-     AND o.state NOT IN ('completed', 'failed', 'cancelled', 'expired');
+     -- Rows that were not finished before the statement. Not a join of the two transition
+     -- tables: PL/pgSQL keeps the plan it made for the first statement it saw, and a plan made
+     -- for a one-row statement (a nested loop) compared every pair of rows later: 0.5 s for a
+     -- completion of 2,000 steps. NOT IN runs as one hashed subplan, linear in the rows.
+     AND nr.id NOT IN (SELECT o.id FROM old_rows o WHERE o.state IN ('completed', 'failed', 'cancelled', 'expired'));
   IF f_ids IS NULL THEN
     RETURN NULL;
   END IF;

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Engine } from "../tasklane.js";
+import type { Executor } from "../db/driver.js";
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from "../errors.js";
 import { assertStorableJson, storableText } from "../config.js";
 import { insertStepIds, pairInserted, type TaskInput } from "../client/enqueue.js";
@@ -208,7 +209,7 @@ export class Processes {
   }
 
   /** After an operator retried one of its steps: the finished process runs again from there. */
-  async reopen(processId: string, db = this.engine.driver): Promise<void> {
+  async reopen(processId: string, db: Executor = this.engine.driver): Promise<void> {
     await db.query(this.engine.queries.get("ProcessReopen"), [processId]);
   }
 
@@ -217,7 +218,7 @@ export class Processes {
     to: string,
     from: string[],
     actor: string | null,
-    steps: (tx: import("../db/driver.js").Executor, id: string) => Promise<void>,
+    steps: (tx: Executor, id: string) => Promise<void>,
   ): Promise<ProcessView> {
     const row = await this.#find(idOrKey);
     if (!row) throw new NotFoundError(`no process ${idOrKey}`, { id: idOrKey });

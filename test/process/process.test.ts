@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { ConflictError, InvalidStateError, NotFoundError, ValidationError, parallel, sequence, type Tasklane } from "../../src/index.js";
+import { ConflictError, FatalError, InvalidStateError, NotFoundError, ValidationError, parallel, sequence, type Tasklane } from "../../src/index.js";
 import { deferred, describeBackends, until } from "../support/backends.js";
 
 const settled = (tl: Tasklane, id: string, states = ["completed", "failed", "cancelled", "timed_out"]) =>
@@ -361,6 +361,40 @@ describeBackends("processes", (backend) => {
     releaseB.resolve();
     expect((await settled(tl, process.id)).state).toBe("completed");
     expect(ran.filter((r) => r === "c")).toHaveLength(1);
+  });
+
+  it("a retried step and its reopened process commit together: a worker cannot finish the step in between", async () => {
+    const tl = await backend.open();
+    let fail = true;
+    tl.define("flaky", async () => {
+      if (fail) throw new FatalError("not yet");
+      return "ok";
+    });
+    await tl.worker({ pollIntervalMs: 50 }).start();
+    const { process } = await tl.startProcess({ name: "p", steps: [{ name: "s", topic: "flaky" }] });
+    expect((await settled(tl, process.id)).state).toBe("failed");
+    fail = false;
+    const stepId = (await tl.getProcess(process.id))!.steps[0]!.taskId;
+    // A retry whose step became ready outside a transaction (committed at once, visible to the
+    // worker) waits here until the worker has completed the step, before the process is
+    // reopened: the interleaving that left a reopened process running with every step done.
+    // Inside a transaction nothing is visible until the process is reopened too.
+    let held = 0;
+    const driver = tl.engine.driver;
+    const query = driver.query.bind(driver);
+    driver.query = (async (q: Parameters<typeof query>[0], params?: readonly unknown[]) => {
+      const rows = await query(q, params);
+      if (q.name.endsWith("TaskRetry")) {
+        held++;
+        await until("the step completed", async () => (await tl.getTask(stepId))?.state === "completed");
+      }
+      return rows;
+    }) as typeof driver.query;
+    await tl.retry(stepId);
+    const done = await settled(tl, process.id);
+    expect(done.state).toBe("completed");
+    expect(done.steps[0]!.state).toBe("completed");
+    expect(held).toBe(0);
   });
 
   it("retrying a step of a timed-out process gives the process its time again", async () => {
