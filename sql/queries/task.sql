@@ -101,7 +101,7 @@ SELECT * FROM {schema}.task WHERE key = ANY($1::text[]);
 -- lease_token: the fencing token every later write of this attempt must present.
 -- A worker without tags ($2 = '{}') takes only untagged tasks.
 WITH picked AS (
-  -- claim_ids (migration 0008) walks task_claim_idx in claim order whatever the statistics say.
+  -- claim_ids (migrations 0008, 0011) walks task_claim_idx in claim order whatever the statistics say.
   SELECT id FROM {schema}.claim_ids($1::text[], $2::text[], $3::integer, $6::timestamptz) AS id
 )
 UPDATE {schema}.task t
