@@ -27,7 +27,10 @@ AS $$
   UPDATE {schema}.task t
      SET state = 'completed', result = i.result, error = NULL, finished_at = now(), lease_expires_at = NULL
     FROM unnest(ids, tokens, results) AS i(id, token, result)
-   WHERE t.id = i.id AND t.lease_token = i.token AND t.state = 'running'
+   -- `state || ''`, not `state`: the same guard, in a form no partial index predicate follows
+   -- from. Otherwise, with statistics taken while nothing ran, the planner walked all of
+   -- task_state_idx's running rows once per completed attempt: 0.6 s for 1,000 (measured).
+   WHERE t.id = i.id AND t.lease_token = i.token AND t.state || '' = 'running'
   RETURNING t.id
 $$;
 
@@ -120,19 +123,24 @@ BEGIN
       JOIN unnest(f_ids, f_states, f_policies) AS f(id, state, on_failure) ON f.id = e.parent_id
      WHERE c.id = e.child_id
        AND (f.state = 'cancelled' OR (f.state IN ('failed', 'expired') AND f.on_failure = 'skip-dependents'))
-       AND (c.state = 'pending' OR (c.state = 'suspended' AND c.resume_state = 'pending'))
+       -- `state || ''`: see step 4.
+       AND (c.state || '' = 'pending' OR (c.state || '' = 'suspended' AND c.resume_state = 'pending'))
     RETURNING c.id, e.parent_id
   )
   INSERT INTO {schema}.task_event (task_id, kind, data)
   SELECT id, 'SKIPPED', jsonb_build_object('parentTaskId', parent_id::text) FROM skipped;
 
-  -- 4. Complete processes with no unfinished step left.
+  -- 4. Complete processes with no unfinished step left. `t.state || ''` is `t.state` in a form
+  -- from which the predicate of task_state_idx (state <> 'completed') does not follow: with
+  -- statistics taken while every task had finished, the planner otherwise walked that whole
+  -- index once per process (2 s for a completion of 1,000 steps on PGlite) instead of probing
+  -- task_process_idx.
   UPDATE {schema}.process p
      SET state = 'completed', finished_at = now()
    WHERE p.id = ANY(f_pids)
      AND p.state = 'running'
      AND NOT EXISTS (SELECT 1 FROM {schema}.task t
-                      WHERE t.process_id = p.id AND t.state NOT IN ('completed', 'failed', 'cancelled', 'expired'));
+                      WHERE t.process_id = p.id AND t.state || '' NOT IN ('completed', 'failed', 'cancelled', 'expired'));
   RETURN NULL;
 END
 $$;

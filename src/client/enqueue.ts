@@ -100,13 +100,32 @@ const UNIFORM_COLUMNS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17] as const;
  * and every option the same after each topic's defaults. Undefined otherwise.
  */
 function uniformValues(inputs: readonly TaskInput[], rows: readonly unknown[][]): unknown[] | undefined {
-  const first = rows[0]!;
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i]!;
+  for (const input of inputs) {
     if (input.options.key !== undefined || input.processId !== undefined || input.state !== undefined) return undefined;
-    if (i > 0) for (const c of UNIFORM_COLUMNS) if (rows[i]![c] !== first[c]) return undefined;
   }
-  return UNIFORM_COLUMNS.map((c) => first[c]);
+  return sameOptions(rows) ? UNIFORM_COLUMNS.map((c) => rows[0]![c]) : undefined;
+}
+
+/** Whether every row has the first row's options (the {@link UNIFORM_COLUMNS}). */
+function sameOptions(rows: readonly unknown[][]): boolean {
+  const first = rows[0]!;
+  return rows.every((row) => UNIFORM_COLUMNS.every((c) => row[c] === first[c]));
+}
+
+/**
+ * Runs an insert of `inputs` in its enqueue span, with each input's values. The values are made
+ * inside the span: the tasks carry its context, so their attempts continue this trace.
+ */
+function inEnqueueSpan<T>(
+  inputs: readonly TaskInput[],
+  definitions: ReadonlyMap<string, Definition>,
+  insert: (values: unknown[][], trace: string | null) => Promise<T>,
+): Promise<T> {
+  const span = { "tasklane.topic": inputs[0]!.topic, "tasklane.count": inputs.length };
+  return withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, span, () => {
+    const trace = traceCarrier();
+    return insert(inputs.map((input) => rowValues(input, definitions, trace)), trace);
+  });
 }
 
 /** Transposes rows of values into the column arrays unnest takes. */
@@ -197,11 +216,7 @@ export async function insertTasks(
   definitions: ReadonlyMap<string, Definition>,
 ): Promise<EnqueuedTask[]> {
   if (inputs.length === 0) return [];
-  const span = { "tasklane.topic": inputs[0]!.topic, "tasklane.count": inputs.length };
-  return withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, span, () => {
-    // Inside the span: the tasks carry its context, so their attempts continue this trace.
-    const trace = traceCarrier();
-    const values = inputs.map((input) => rowValues(input, definitions, trace));
+  return inEnqueueSpan(inputs, definitions, (values, trace) => {
     const shared = uniformValues(inputs, values);
     if (shared) return insertUniform(db, queries, inputs, definitions, shared, trace);
     return insertRows(db, queries, inputs, definitions, values);
@@ -221,13 +236,9 @@ export async function insertStepIds(
   definitions: ReadonlyMap<string, Definition>,
 ): Promise<string[]> {
   if (inputs.length === 0) return [];
-  const span = { "tasklane.topic": inputs[0]!.topic, "tasklane.count": inputs.length };
-  return withSpan(`tasklane.enqueue ${inputs[0]!.topic}`, span, async () => {
-    const trace = traceCarrier();
-    const values = inputs.map((input) => rowValues(input, definitions, trace));
+  return inEnqueueSpan(inputs, definitions, async (values, trace) => {
+    if (!sameOptions(values)) return (await insertRows(db, queries, inputs, definitions, values)).map((t) => t.id);
     const first = values[0]!;
-    const uniform = values.every((row) => UNIFORM_COLUMNS.every((c) => row[c] === first[c]));
-    if (!uniform) return (await insertRows(db, queries, inputs, definitions, values)).map((t) => t.id);
     const [row] = await db.query<{ ids: (string | number)[] }>(queries.get("TaskInsertSteps"), [
       inputs.map((i) => i.topic),
       inputs.map((i) => i.payloadJson),
