@@ -40,21 +40,22 @@ interface PeerRaw {
 }
 interface Peers {
   source: string;
-  sameRun: boolean;
+  /** same-run: measured by this run; earlier: by an earlier run on this machine; published: the peers' own run. */
+  when: "same-run" | "earlier" | "published";
   libs: PeerFile[];
   raw: PeerRaw | null;
 }
 
 const PEER_LIBS = ["graphile-worker", "pg-boss", "bullmq", "bullmq-postgres"];
 
-function loadPeers(dir: string, sameRun: boolean): Peers | null {
+function loadPeers(dir: string, when: Peers["when"]): Peers | null {
   if (!existsSync(dir)) return null;
   const read = <T>(name: string): T | null => {
     const f = join(dir, `${name}.json`);
     return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as T) : null;
   };
   const libs = PEER_LIBS.map((l) => read<PeerFile>(l)).filter((x): x is PeerFile => x !== null);
-  return { source: dir, sameRun, libs, raw: read<PeerRaw>("pg-raw") };
+  return { source: dir, when, libs, raw: read<PeerRaw>("pg-raw") };
 }
 
 const fmt = (x: number | null | undefined, d = 0): string =>
@@ -106,7 +107,8 @@ export function renderReport(input: ReportInput = {}): string {
   const pgF = files.find((f) => f.backend === "pg") ?? null;
   const liteF = files.find((f) => f.backend === "pglite") ?? null;
   const peersRun = pgF?.peers_results ?? liteF?.peers_results;
-  const peers = peersRun ? loadPeers(join(REPO_DIR, peersRun), true) : loadPeers(join(PEERS_DIR, "results"), false);
+  const peersSameRun = (pgF?.peers_results ? pgF.peers_same_run : liteF?.peers_same_run) !== false;
+  const peers = peersRun ? loadPeers(join(REPO_DIR, peersRun), peersSameRun ? "same-run" : "earlier") : loadPeers(join(PEERS_DIR, "results"), "published");
   const lib = (name: string) => peers?.libs.find((l) => l["library"] === name);
   const out: string[] = [];
   const p = (s = "") => out.push(s);
@@ -123,9 +125,11 @@ export function renderReport(input: ReportInput = {}): string {
   }
   const peerCaption = !peers
     ? "Peers: no peers' results found."
-    : peers.sameRun
+    : peers.when === "same-run"
       ? `Peers: measured in the same run on the same machine (\`npm run bench -- --peers\`), from \`${relative(REPO_DIR, peers.source)}\`.`
-      : "Peers: from `shared/peers/results` (the peers' own run on this kind of machine, **not** measured in this run).";
+      : peers.when === "earlier"
+        ? `Peers: measured on the same machine by a separate run (\`${relative(REPO_DIR, peers.source)}\`), **not** in this run.`
+        : "Peers: from `shared/peers/results` (the peers' own run on this kind of machine, **not** measured in this run).";
 
   // Headline
   const a = pgF?.entries.A;

@@ -16,13 +16,14 @@
  * --d-million (add D with 1,000,000 processes at concurrency 10,000, 1 run) · --peers (their whole
  * run-all.sh, over an hour) · --peers-core (their headline subset: A, B at each one's best setting,
  * C, D with 10,000 at concurrency 1,000 and 10,000, and their raw ceiling; about 20 minutes) ·
+ * --peers-from DIR (name a separate peers' run on this machine, e.g. bench/results/peers-2026-11-23, instead of running them) ·
  * --timeout S (per measurement) · --no-report · --clean (mark the results as taken on an idle machine).
  * PostgreSQL: a throwaway cluster at default settings, or the server `TASKLANE_BENCH_PG_URL` names.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus, totalmem, loadavg } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { pgServer, pgServerInfo, type BackendKind } from "./lib/db.js";
@@ -62,6 +63,7 @@ const { values: opt } = parseArgs({
     "d-prefetch": { type: "string", default: "1000" },
     peers: { type: "boolean", default: false },
     "peers-core": { type: "boolean", default: false },
+    "peers-from": { type: "string" },
     timeout: { type: "string", default: "1800" },
     "no-report": { type: "boolean", default: false },
     clean: { type: "boolean", default: false },
@@ -230,7 +232,18 @@ async function main(): Promise<void> {
       written.push(outFile);
       console.log(`[bench] results written to ${relative(process.cwd(), outFile)}`);
     }
-    if (opt.peers || opt["peers-core"]) {
+    if (opt["peers-from"]) {
+      // An earlier peers' run on this machine (a bench/results/peers-* folder), named in the
+      // results so that the report shows it as such and not as measured in this run.
+      const dir = resolve(opt["peers-from"]);
+      if (!existsSync(join(dir, "graphile-worker.json"))) throw new Error(`--peers-from ${opt["peers-from"]}: no peers' results there`);
+      for (const f of written) {
+        const file = loadResultFile(f)!;
+        file.peers_results = relative(REPO_DIR, dir);
+        file.peers_same_run = false;
+        writeFileSync(f, JSON.stringify(file, null, 2) + "\n");
+      }
+    } else if (opt.peers || opt["peers-core"]) {
       const { runPeers } = await import("./peers.js");
       const dir = await runPeers({ pgUrl: server!.adminUrl, quick, core: opt["peers-core"], outDir: dirname(outFileFor(backends[0]!)) });
       if (dir) {

@@ -32,6 +32,11 @@ export interface ResultFile {
   note?: string;
   /** Where the peers' numbers of this run are (relative to the repository), when `--peers` ran them. */
   peers_results?: string;
+  /**
+   * False when `peers_results` names an earlier peers' run on the same machine (`--peers-from`),
+   * not one made in this run.
+   */
+  peers_same_run?: boolean;
   entries: Record<string, Entry>;
 }
 

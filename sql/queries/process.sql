@@ -216,3 +216,12 @@ WITH due AS (
   SELECT id, 'EVENT_TIMEOUT', jsonb_build_object('event', wait_event) FROM failed
 )
 SELECT id FROM failed;
+
+-- name: StepParents
+-- The parents' outcomes of claimed steps, read again after a claim whose own answer was older
+-- than the row it claimed (see Worker: claim_ids picks rows in a snapshot of its own).
+SELECT e.child_id AS id,
+       jsonb_object_agg(pt.step, jsonb_build_object('state', pt.state, 'result', pt.result, 'error', pt.error)) AS parents
+  FROM {schema}.task_edge e JOIN {schema}.task pt ON pt.id = e.parent_id
+ WHERE e.child_id = ANY($1::bigint[])
+ GROUP BY e.child_id;

@@ -30,7 +30,9 @@ import { Completer, type Written } from "./completer.js";
 import { Attempt, type AbortCause, type TimeoutEvent } from "./attempt.js";
 import { endAttemptSpan, startAttemptSpan, withSpan } from "../telemetry.js";
 import { BusinessError, FatalError, InvalidStateError, LeaseLostError, RetryAfterError, ValidationError } from "../errors.js";
-import { errorRecord, runningTaskFromRow, safeJson, WaitForEvent, type ExitOutcome, type TaskContext, type TaskError } from "../task.js";
+import { errorRecord, runningTaskFromRow, safeJson, terminalStates, WaitForEvent, type ExitOutcome, type TaskContext, type TaskError } from "../task.js";
+
+const FINISHED: ReadonlySet<string> = new Set(terminalStates);
 
 /** Resolved worker options. */
 export interface WorkerConfig {
@@ -206,6 +208,7 @@ export class Worker {
             this.#config.topics, this.#config.tags ?? [], want, this.id, this.#config.leaseMs, null,
           ]), SpanKind.CLIENT);
         this.#claimFailures = 0;
+        await this.#refreshParents(rows);
         // A short claim means nothing more was runnable when it looked, unless a wake-up
         // (a NOTIFY of a commit the claim's snapshot missed) arrived while it ran.
         if (rows.length < want && this.#wakes === wakes) this.#maybeWork = false;
@@ -223,6 +226,27 @@ export class Worker {
     } finally {
       this.#claiming = false;
     }
+  }
+
+  /**
+   * Reads again the parents' outcomes of claimed steps whose answer shows a parent unfinished.
+   * claim_ids is VOLATILE, so it picks rows in a snapshot of its own, taken after the claim
+   * statement's: a step released by a commit between the two is claimed, but the statement's
+   * RETURNING still sees its parent as it was before that commit (running, without its result).
+   * A step is only released once its parents have finished, so an unfinished parent in the
+   * answer always means this; it is rare (a window of microseconds), and then one query fixes it.
+   */
+  async #refreshParents(rows: Record<string, unknown>[]): Promise<void> {
+    const stale = rows.filter((row) => {
+      const parents = row.parents as Record<string, { state: string }> | null | undefined;
+      return parents != null && Object.values(parents).some((p) => !FINISHED.has(p.state));
+    });
+    if (stale.length === 0) return;
+    const fresh = await this.#engine.driver.query<{ id: string | number; parents: unknown }>(this.#engine.queries.get("StepParents"), [
+      stale.map((row) => row.id),
+    ]);
+    const byId = new Map(fresh.map((f) => [String(f.id), f.parents]));
+    for (const row of stale) row.parents = byId.get(String(row.id)) ?? row.parents;
   }
 
   /** Starts buffered tasks while handler slots are free. */
