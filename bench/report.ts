@@ -40,8 +40,8 @@ interface PeerRaw {
 }
 interface Peers {
   source: string;
-  /** same-run: measured by this run; earlier: by an earlier run on this machine; published: the peers' own run. */
-  when: "same-run" | "earlier" | "published";
+  /** same-run: measured by this run; separate: by a separate run on this machine; published: the peers' own run. */
+  when: "same-run" | "separate" | "published";
   libs: PeerFile[];
   raw: PeerRaw | null;
 }
@@ -108,7 +108,7 @@ export function renderReport(input: ReportInput = {}): string {
   const liteF = files.find((f) => f.backend === "pglite") ?? null;
   const peersRun = pgF?.peers_results ?? liteF?.peers_results;
   const peersSameRun = (pgF?.peers_results ? pgF.peers_same_run : liteF?.peers_same_run) !== false;
-  const peers = peersRun ? loadPeers(join(REPO_DIR, peersRun), peersSameRun ? "same-run" : "earlier") : loadPeers(join(PEERS_DIR, "results"), "published");
+  const peers = peersRun ? loadPeers(join(REPO_DIR, peersRun), peersSameRun ? "same-run" : "separate") : loadPeers(join(PEERS_DIR, "results"), "published");
   const lib = (name: string) => peers?.libs.find((l) => l["library"] === name);
   const out: string[] = [];
   const p = (s = "") => out.push(s);
@@ -127,7 +127,7 @@ export function renderReport(input: ReportInput = {}): string {
     ? "Peers: no peers' results found."
     : peers.when === "same-run"
       ? `Peers: measured in the same run on the same machine (\`npm run bench -- --peers\`), from \`${relative(REPO_DIR, peers.source)}\`.`
-      : peers.when === "earlier"
+      : peers.when === "separate"
         ? `Peers: measured on the same machine by a separate run (\`${relative(REPO_DIR, peers.source)}\`), **not** in this run.`
         : "Peers: from `shared/peers/results` (the peers' own run on this kind of machine, **not** measured in this run).";
 

@@ -233,7 +233,7 @@ async function main(): Promise<void> {
       console.log(`[bench] results written to ${relative(process.cwd(), outFile)}`);
     }
     if (opt["peers-from"]) {
-      // An earlier peers' run on this machine (a bench/results/peers-* folder), named in the
+      // A separate peers' run on this machine (a bench/results/peers-* folder), named in the
       // results so that the report shows it as such and not as measured in this run.
       const dir = resolve(opt["peers-from"]);
       if (!existsSync(join(dir, "graphile-worker.json"))) throw new Error(`--peers-from ${opt["peers-from"]}: no peers' results there`);

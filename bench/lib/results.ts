@@ -33,7 +33,7 @@ export interface ResultFile {
   /** Where the peers' numbers of this run are (relative to the repository), when `--peers` ran them. */
   peers_results?: string;
   /**
-   * False when `peers_results` names an earlier peers' run on the same machine (`--peers-from`),
+   * False when `peers_results` names a separate peers' run on the same machine (`--peers-from`),
    * not one made in this run.
    */
   peers_same_run?: boolean;
