@@ -4,7 +4,9 @@
  * claim, with C's 5–15 ms pause between tasks, all in one process. It tells how much of C's
  * latency is the machine (waking processes, committing) and how much is the engine.
  *
- *   node --import tsx bench/c-floor.ts [--listener]    (--listener: claim on the LISTEN connection)
+ *   node --import tsx bench/c-floor.ts [--listener] [--handoff]
+ *     --listener: claim on the LISTEN connection; --handoff: the insert leases the task and its
+ *     NOTIFY carries the row, so the handler starts on the notification (no claim statement)
  *
  * PostgreSQL: the server `TASKLANE_BENCH_PG_URL` names, else a throwaway cluster.
  */
@@ -12,6 +14,9 @@ import pg from "pg";
 import { pgServer } from "./lib/db.js";
 
 const onListener = process.argv.includes("--listener");
+// --handoff: the insert itself leases the task to the listening worker and its NOTIFY carries the
+// row, so the handler starts on the notification (no claim statement): the floor of handoff.
+const handoff = process.argv.includes("--handoff");
 const server = await pgServer();
 const connect = async () => {
   const c = new pg.Client({ connectionString: server.url });
@@ -26,7 +31,12 @@ try {
   await producer.query(`CREATE INDEX ON ${table} (run_at, id) WHERE state = 'ready'`);
   await listener.query(`LISTEN ${table}`);
   let started: (t: number) => void = () => {};
-  listener.on("notification", () => {
+  listener.on("notification", (msg) => {
+    if (handoff) {
+      JSON.parse(msg.payload ?? "null");
+      started(performance.now());
+      return;
+    }
     const c = onListener ? listener : claimer;
     void c
       .query({
@@ -44,7 +54,10 @@ try {
     const t0 = performance.now();
     await producer.query({
       name: "insert",
-      text: `WITH i AS (INSERT INTO ${table} (payload) VALUES ($1) RETURNING id) SELECT id, pg_notify('${table}', '') FROM i`,
+      text: handoff
+        ? `WITH i AS (INSERT INTO ${table} (payload, state, lease) VALUES ($1, 'running', 1) RETURNING id, payload)
+           SELECT id, pg_notify('${table}', json_build_object('id', id, 'payload', payload)::text) FROM i`
+        : `WITH i AS (INSERT INTO ${table} (payload) VALUES ($1) RETURNING id) SELECT id, pg_notify('${table}', '') FROM i`,
       values: [JSON.stringify({ i })],
     });
     const t1 = performance.now();
@@ -54,7 +67,8 @@ try {
     insert.push(t1 - t0);
   }
   const q = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.floor(a.length * p)]!.toFixed(2);
-  console.log(`C floor, bare SQL (claim on ${onListener ? "the LISTEN connection" : "its own connection"}): ` +
+  const mode = handoff ? "handed off by the insert, no claim" : `claim on ${onListener ? "the LISTEN connection" : "its own connection"}`;
+  console.log(`C floor, bare SQL (${mode}): ` +
     `p50 ${q(latency, 0.5)} · p99 ${q(latency, 0.99)} ms; insert + commit p50 ${q(insert, 0.5)} ms (${latency.length} tasks)`);
 } finally {
   await producer.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);

@@ -147,6 +147,13 @@ export const workerOptionsSchema = z.strictObject({
    * buffered tasks other workers cannot take meanwhile.
    */
   prefetch: z.number().int().min(0).max(100_000).default(0),
+  /**
+   * Handoff (default true): while it has nothing to claim, the worker offers its free slots, and
+   * a single `enqueue` due now hands its task to it in the inserting statement, so the handler
+   * starts on a notification instead of after a claim (about half the enqueue-to-start latency).
+   * Turn it off to have every task go through `ready` and a claim.
+   */
+  handoff: z.boolean().default(true),
   id: z.string().min(1).max(200).optional(),
 });
 

@@ -320,7 +320,9 @@ export class Tasklane {
     const input = taskInput(topic, payload, options, this.#maxPayloadBytes);
     await this.#admit([input], options.backpressureWaitMs);
     const db = options.tx ? foreignExecutor(options.tx) : this.#engine.driver;
-    const [task] = await insertTasks(db, this.#engine.queries, [input], this.#definitions);
+    // Handed to an idle worker in the inserting statement, unless inside the caller's transaction
+    // (which would hold that worker's offer until it ends).
+    const [task] = await insertTasks(db, this.#engine.queries, [input], this.#definitions, { handoff: !options.tx });
     return task as EnqueuedTask<P>;
   }
 

@@ -202,6 +202,9 @@ interface InsertRow {
   key: string | null;
   run_at: Date;
   now: Date;
+  /** TaskInsertOne only: `running` when the task was handed off, to worker `lease_owner`. */
+  state?: TaskState;
+  lease_owner?: string | null;
 }
 
 /**
@@ -214,9 +217,13 @@ export async function insertTasks(
   queries: Queries,
   inputs: readonly TaskInput[],
   definitions: ReadonlyMap<string, Definition>,
+  options: { handoff?: boolean } = {},
 ): Promise<EnqueuedTask[]> {
   if (inputs.length === 0) return [];
   return inEnqueueSpan(inputs, definitions, (values, trace) => {
+    if (inputs.length === 1 && inputs[0]!.processId === undefined && inputs[0]!.state === undefined) {
+      return insertOne(db, queries, inputs[0]!, definitions, values[0]!, options.handoff ?? false);
+    }
     const shared = uniformValues(inputs, values);
     if (shared) return insertUniform(db, queries, inputs, definitions, shared, trace);
     return insertRows(db, queries, inputs, definitions, values);
@@ -275,6 +282,26 @@ export function pairInserted<R extends { id: string | number; key: string | null
   });
 }
 
+/**
+ * Inserts one plain task through TaskInsertOne: its values as scalars, and handed to an idle
+ * worker in the same statement when `handoff` is on and a worker of its topic has an open offer
+ * (the task then comes back `running`).
+ */
+async function insertOne(
+  db: Executor,
+  queries: Queries,
+  input: TaskInput,
+  definitions: ReadonlyMap<string, Definition>,
+  values: readonly unknown[],
+  handoff: boolean,
+): Promise<EnqueuedTask[]> {
+  // TaskInsertMany's columns without the process ones (12–13 and 18–21), then the handoff switch.
+  const rows = await db.query<InsertRow>(queries.get("TaskInsertOne"), [
+    ...values.slice(0, 12), ...values.slice(14, 18), values[22], handoff,
+  ]);
+  return pairedTasks(db, queries, [input], definitions, [values], rows);
+}
+
 /** Inserts any batch through TaskInsertMany; keys that exist answer their existing tasks. */
 async function insertRows(
   db: Executor,
@@ -284,6 +311,21 @@ async function insertRows(
   values: readonly unknown[][],
 ): Promise<EnqueuedTask[]> {
   const rows = await db.query<InsertRow>(queries.get("TaskInsertMany"), columns(values));
+  return pairedTasks(db, queries, inputs, definitions, values, rows);
+}
+
+/**
+ * The tasks of an insert's inputs from the rows it answered: a new task per inserted row, and for
+ * an input whose key existed (no row), that task, read after the insert.
+ */
+async function pairedTasks(
+  db: Executor,
+  queries: Queries,
+  inputs: readonly TaskInput[],
+  definitions: ReadonlyMap<string, Definition>,
+  values: readonly (readonly unknown[])[],
+  rows: readonly InsertRow[],
+): Promise<EnqueuedTask[]> {
   const paired = pairInserted(inputs.map((i) => i.options.key), rows);
 
   const out: (EnqueuedTask | undefined)[] = [];
@@ -293,7 +335,10 @@ async function insertRows(
     const row = paired[index];
     if (row) {
       const v = values[index]!;
-      out.push(createdTask(input, v[2] as number, v[5] as number, definitions, String(row.id), row.run_at, row.now));
+      const task = createdTask(input, v[2] as number, v[5] as number, definitions, String(row.id), row.run_at, row.now);
+      // Handed off to a worker by the insert: its first attempt has begun.
+      if (row.state === "running") Object.assign(task, { state: "running", attempt: 1, workerId: row.lease_owner, heartbeatAt: row.now, startedAt: row.now });
+      out.push(task);
       return;
     }
     missing.push({ index, key: input.options.key! });

@@ -41,6 +41,12 @@ export interface Driver extends Executor {
    * so the listener should poll once). Resolves to an unsubscribe function.
    */
   listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  /**
+   * The server process of the LISTEN connection while it is up (PostgreSQL), or null: not
+   * connected, or PGlite, whose listener lives in this process. Handoff offers name it, so that
+   * enqueues stop handing tasks to a worker whose notifications can no longer arrive.
+   */
+  listenerPid(): number | null;
   /** Closes every connection. Idempotent. */
   close(): Promise<void>;
 }

@@ -44,6 +44,7 @@ export class PgDriver implements Driver {
   readonly #options: PgDriverOptions;
   readonly #channels = new Map<string, Set<{ onMessage: (p: string) => void; onReconnect?: () => void }>>();
   #listener: pg.Client | undefined;
+  #listenerPid: number | null = null;
   #connecting: Promise<void> | undefined;
   #closed = false;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -123,6 +124,7 @@ export class PgDriver implements Driver {
     const lost = (err?: Error) => {
       if (this.#listener !== client) return;
       this.#listener = undefined;
+      this.#listenerPid = null;
       client.end().catch(() => undefined);
       if (this.#closed) return;
       this.#options.logger.warn({ err }, "LISTEN connection lost; reconnecting");
@@ -132,7 +134,13 @@ export class PgDriver implements Driver {
     client.on("end", () => lost());
     await client.connect();
     for (const channel of this.#channels.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
+    const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    this.#listenerPid = rows[0]!.pid;
     this.#listener = client;
+  }
+
+  listenerPid(): number | null {
+    return this.#listenerPid;
   }
 
   #scheduleReconnect(delayMs: number): void {
@@ -158,6 +166,7 @@ export class PgDriver implements Driver {
     clearTimeout(this.#retryTimer);
     const listener = this.#listener;
     this.#listener = undefined;
+    this.#listenerPid = null;
     await listener?.end().catch(() => undefined);
     await this.#pool.end();
   }

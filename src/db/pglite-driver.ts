@@ -68,6 +68,10 @@ export class PgliteDriver implements Driver {
     };
   }
 
+  listenerPid(): null {
+    return null;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

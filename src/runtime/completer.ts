@@ -36,6 +36,8 @@ export class Completer {
   #flushing: Promise<void> | undefined;
   #scheduled = false;
   #retryDelayMs = 100;
+  /** Reported outcomes not written yet, by task id (a count: an id may be reported twice). */
+  readonly #unwritten = new Map<string, number>();
 
   constructor(
     private readonly engine: Engine,
@@ -77,9 +79,23 @@ export class Completer {
     return this.#completions.length + this.#failures.length + this.#releases.length + this.#waits.length;
   }
 
-  #add<T>(queue: Pending<T>[], item: T): Promise<Written> {
+  /** Ids of the tasks whose outcome is reported and not written yet. */
+  ids(): IterableIterator<string> {
+    return this.#unwritten.keys();
+  }
+
+  #add<T extends { id: string }>(queue: Pending<T>[], item: T): Promise<Written> {
+    this.#unwritten.set(item.id, (this.#unwritten.get(item.id) ?? 0) + 1);
     return new Promise<Written>((resolve) => {
-      queue.push({ item, resolve });
+      queue.push({
+        item,
+        resolve: (w) => {
+          const n = this.#unwritten.get(item.id)! - 1;
+          if (n > 0) this.#unwritten.set(item.id, n);
+          else this.#unwritten.delete(item.id);
+          resolve(w);
+        },
+      });
       this.#schedule();
     });
   }

@@ -28,6 +28,7 @@ import { SpanKind } from "@opentelemetry/api";
 import type { Engine } from "../tasklane.js";
 import { Completer, type Written } from "./completer.js";
 import { Attempt, type AbortCause, type TimeoutEvent } from "./attempt.js";
+import { Offer } from "./offer.js";
 import { endAttemptSpan, startAttemptSpan, withSpan } from "../telemetry.js";
 import { BusinessError, FatalError, InvalidStateError, LeaseLostError, RetryAfterError, ValidationError } from "../errors.js";
 import { errorRecord, runningTaskFromRow, safeJson, terminalStates, WaitForEvent, type ExitOutcome, type TaskContext, type TaskError } from "../task.js";
@@ -42,6 +43,8 @@ export interface WorkerConfig {
   pollIntervalMs: number;
   leaseMs: number;
   prefetch?: number | undefined;
+  /** Offer free slots to single enqueues when idle (default true; see {@link Offer}). */
+  handoff?: boolean | undefined;
   id?: string | undefined;
 }
 
@@ -91,6 +94,10 @@ export class Worker {
    * after its grace period.
    */
   readonly #unwritten = new Map<Attempt, Promise<void>>();
+  /** Handoffs offered to single enqueues while idle; undefined when turned off. */
+  readonly #offer: Offer | undefined;
+  /** Set while the worker hands back what it was given but never received (see #recover). */
+  #resetting: Promise<void> | undefined;
 
   /** @internal */
   constructor(engine: Engine, config: WorkerConfig, hooks: WorkerHooks) {
@@ -102,6 +109,7 @@ export class Worker {
     this.#completer = new Completer(engine, this.id);
     this.#capacity = config.concurrency + (config.prefetch ?? 0);
     this.#refillAt = Math.max(1, Math.min(Math.ceil(this.#capacity / 4), 100));
+    this.#offer = config.handoff === false ? undefined : new Offer(engine, this.id, config.concurrency, config.leaseMs);
   }
 
   /** How many handlers run right now. */
@@ -114,9 +122,10 @@ export class Worker {
     if (this.#state !== "created") throw new InvalidStateError(`worker ${this.id} was already started; create a new one with tl.worker()`, { worker: this.id });
     const { driver, schema, queries } = this.#engine;
     // Registered before it counts as started: a failure here leaves it startable again.
-    await driver.query(queries.get("WorkerRegister"), [
+    const [registered] = await driver.query<{ handed: string | number }>(queries.get("WorkerRegister"), [
       this.id, hostname(), process.pid, this.#config.topics, this.#config.tags ?? [], this.#config.concurrency,
     ]);
+    this.#offer?.registered(registered?.handed ?? 0);
     this.#state = "running";
     const wake = () => {
       this.#maybeWork = true;
@@ -131,6 +140,7 @@ export class Worker {
         this.#abort(id!, cause === "completed" || cause === "deadline" ? cause : "cancelled");
       }),
     );
+    if (this.#offer) this.#unlisten.push(await driver.listen(this.#offer.channel, (payload) => this.#handedOff(payload), () => this.#recover()));
     this.#pollTimer = setInterval(wake, this.#config.pollIntervalMs);
     this.#leaseTimer = setInterval(() => void this.#renewLeases(), Math.max(50, Math.floor(this.#config.leaseMs / 3)));
     this.#hooks.onStart();
@@ -158,6 +168,11 @@ export class Worker {
     await Promise.all(this.#unlisten.map((u) => u().catch(() => undefined)));
     // Tasks still in the buffer never started: hand them back at once, attempt not used.
     await this.#claimInFlight;
+    await this.#resetting;
+    // No more handoffs; those sent and not received go back to `ready`.
+    await this.#offer?.reset(() => this.#knownIds(), true).catch((err: unknown) => {
+      this.#engine.logger.warn({ err, worker: this.id }, "closing the handoff offer failed; tasks handed off and not received run again when their lease expires");
+    });
     const buffered = [...this.#buffer.entries()];
     this.#buffer.clear();
     await Promise.all(buffered.map(([id, row]) => this.#completer.release(id, Number(row.lease_token))));
@@ -197,7 +212,7 @@ export class Worker {
   async #claimLoop(): Promise<void> {
     this.#claiming = true;
     try {
-      while (this.#state === "running" && this.#maybeWork) {
+      while (this.#state === "running" && this.#maybeWork && !this.#resetting) {
         const held = this.#held();
         const free = this.#capacity - held;
         if (free < this.#refillAt && !(free > 0 && held === 0)) break;
@@ -212,6 +227,9 @@ export class Worker {
         // A short claim means nothing more was runnable when it looked, unless a wake-up
         // (a NOTIFY of a commit the claim's snapshot missed) arrived while it ran.
         if (rows.length < want && this.#wakes === wakes) this.#maybeWork = false;
+        // A full claim means a backlog: handoffs would pass it, so the offer closes until the
+        // worker is idle again.
+        if (rows.length === want && this.#offer && this.#offer.outstanding > 0) void this.#offer.withdraw().catch(() => undefined);
         // A worker stopped while its claim was in flight hands back what it got (see #stop).
         for (const row of rows) this.#buffer.set(String(row.id), row);
         this.#startBuffered();
@@ -226,6 +244,61 @@ export class Worker {
     } finally {
       this.#claiming = false;
     }
+    this.#maybeOffer();
+  }
+
+  /** Offers free handler slots to single enqueues while there is nothing to claim. */
+  #maybeOffer(): void {
+    if (!this.#offer || this.#state !== "running" || this.#maybeWork || this.#claiming || this.#resetting) return;
+    this.#offer.topUp(this.#config.concurrency - this.#active.size - this.#buffer.size);
+  }
+
+  /** A handoff notification: the task is leased to this worker already; run it. */
+  #handedOff(payload: string): void {
+    const handoff = this.#offer?.receive(payload);
+    if (!handoff) return;
+    if (!handoff.fetch) return this.#take(handoff.row);
+    // Past NOTIFY's size limit only the id came: read the row (a rare, large payload).
+    const { driver, queries } = this.#engine;
+    driver.query<Record<string, unknown>>(queries.get("TaskHandedOff"), [handoff.row.id, this.id]).then(
+      ([row]) => row && this.#take(row),
+      (err: unknown) => this.#engine.logger.warn({ err, worker: this.id, taskId: handoff.row.id }, "reading a handed-off task failed; it runs again when its lease expires"),
+    );
+  }
+
+  #take(row: Record<string, unknown>): void {
+    // Buffered like a claimed task: it runs when a slot is free, and a stopping worker hands it back.
+    this.#buffer.set(String(row.id), row);
+    this.#startBuffered();
+    this.#maybeOffer();
+  }
+
+  /** Ids of every task this worker holds: buffered, running, or with an outcome not yet written. */
+  #knownIds(): string[] {
+    return [...new Set([...this.#buffer.keys(), ...this.#active.keys(), ...[...this.#unwritten.keys()].map((a) => a.task.id), ...this.#completer.ids()])];
+  }
+
+  /**
+   * The LISTEN connection came back: handoff notifications sent while it was away are lost.
+   * Claims are held back while a new epoch starts and every task held in this worker's name but
+   * unknown to it goes back to `ready` (see {@link Offer.reset}).
+   */
+  #recover(): void {
+    if (!this.#offer || this.#state !== "running" || this.#resetting) return;
+    const offer = this.#offer;
+    this.#resetting = (async () => {
+      await this.#claimInFlight;
+      try {
+        const released = await offer.reset(() => this.#knownIds(), false);
+        if (released) this.#engine.logger.info({ worker: this.id, released }, "handed back tasks whose handoff notification was lost");
+      } catch (err) {
+        this.#engine.logger.warn({ err, worker: this.id }, "handing back unreceived handoffs failed; they run again when their lease expires");
+      }
+    })().finally(() => {
+      this.#resetting = undefined;
+      this.#maybeWork = true;
+      this.#kick();
+    });
   }
 
   /**
@@ -367,6 +440,7 @@ export class Worker {
     this.#startBuffered();
     if (this.#active.size === 0) this.#idle?.();
     this.#refill();
+    this.#maybeOffer();
   }
 
   /** A per-attempt timeout fired: abort the handler and fail the attempt with the event. */
@@ -432,7 +506,9 @@ export class Worker {
     // Nothing is aborted for them: a lost one is reported stale when its write comes back.
     const unwritten = [...this.#unwritten.keys()].map((a) => ({ id: a.task.id, token: a.token }));
     try {
-      await driver.query(queries.get("WorkerSeen"), [this.id, this.#active.size]);
+      const mark = this.#offer?.mark() ?? -1;
+      const [seen] = await driver.query<{ offer_slots: number; handed: string | number }>(queries.get("WorkerSeen"), [this.id, this.#active.size]);
+      this.#offer?.sync(mark, seen);
       const all = [...leases, ...unwritten];
       if (all.length === 0) return;
       const rows = await driver.query<{ id: string | number }>(queries.get("TaskExtendLeases"), [

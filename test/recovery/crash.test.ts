@@ -65,6 +65,76 @@ describe.skipIf(!url)("crash recovery on PostgreSQL", () => {
     }
   }, 120_000);
 
+  it("chaos with handoff: 1,500 single enqueues while a worker is SIGKILLed every second; none lost, none accepted twice", async () => {
+    const schema = freshSchema();
+    const tl = await Tasklane.open({ database: url!, schema, logger: silentLogger, maintenance: { intervalMs: 100 } });
+    try {
+      await tl.engine.driver.exec(`
+        CREATE TABLE ${schema}.runs (task_id bigint NOT NULL, pid integer NOT NULL);
+        CREATE TABLE ${schema}.accepted (task_id bigint NOT NULL, pid integer NOT NULL);`);
+      tl.startMaintenance();
+      const env = { TL_HANDLER_MS: "5", TL_CONCURRENCY: "4", TL_LEASE_MS: "600", TL_RECORD: "1", TL_MAINTENANCE: "0" };
+      const pool = [worker(url!, schema, env), worker(url!, schema, env), worker(url!, schema, env)];
+      await Promise.all(pool.map((w) => w.waitFor(/^ready$/)));
+      let enqueued = 0;
+      let handedOff = 0;
+      const producer = (async () => {
+        // 5 producers of single enqueues: idle workers get most of them handed off.
+        await Promise.all(Array.from({ length: 5 }, async () => {
+          while (enqueued < 1500) {
+            enqueued++;
+            if ((await tl.enqueue("job", null)).state === "running") handedOff++;
+          }
+        }));
+      })();
+      let kills = 0;
+      const done = () => count(tl, `SELECT count(*)::int AS n FROM ${schema}.task WHERE state = 'completed'`);
+      while (enqueued < 1500 || (await done()) < 1500) {
+        if (kills >= 40) throw new Error("not drained after 40 kills");
+        await new Promise((r) => setTimeout(r, 1000));
+        const victim = Math.floor(Math.random() * pool.length);
+        pool[victim]!.process.kill("SIGKILL");
+        await pool[victim]!.exited;
+        kills++;
+        pool[victim] = worker(url!, schema, env);
+        await pool[victim]!.waitFor(/^ready$/);
+      }
+      await producer;
+      expect(handedOff).toBeGreaterThan(0);
+      expect(await count(tl, `SELECT count(*)::int AS n FROM ${schema}.task WHERE state <> 'completed'`)).toBe(0);
+      expect(await count(tl, `SELECT count(*)::int AS n FROM ${schema}.task`)).toBe(1500);
+      expect(await count(tl, `SELECT count(DISTINCT task_id)::int AS n FROM ${schema}.runs`)).toBe(1500);
+      expect(await count(tl, `SELECT count(*)::int AS n FROM (SELECT task_id FROM ${schema}.accepted GROUP BY task_id HAVING count(*) > 1) d`)).toBe(0);
+      for (const w of pool) w.process.kill("SIGTERM");
+      await Promise.all(pool.map((w) => w.exited));
+    } finally {
+      await tl.close();
+    }
+  }, 120_000);
+
+  it("a worker SIGKILLed with an open offer gets no handoff once its connection is gone", async () => {
+    const schema = freshSchema();
+    const tl = await Tasklane.open({ database: url!, schema, logger: silentLogger, maintenance: false });
+    try {
+      const victim = worker(url!, schema, { TL_MAINTENANCE: "0" });
+      const id = (await victim.waitFor(/^worker /)).slice("worker ".length);
+      await victim.waitFor(/^ready$/);
+      const offer = () => tl.engine.driver.query<{ offer_slots: number; offer_pid: number }>({ name: "", text: `SELECT offer_slots, offer_pid FROM ${schema}.worker WHERE id = $1` }, [id]);
+      const [open] = await until("the victim's offer", async () => ((await offer())[0]!.offer_slots > 0 ? offer() : undefined));
+      victim.process.kill("SIGKILL");
+      await victim.exited;
+      await until("its listener's server process to exit", async () =>
+        (await tl.engine.driver.query({ name: "", text: "SELECT 1 FROM pg_stat_activity WHERE pid = $1" }, [open!.offer_pid])).length === 0);
+      // The offer is still open in the table (nobody closed it), but nothing is handed to a dead worker.
+      expect((await offer())[0]!.offer_slots).toBeGreaterThan(0);
+      tl.define("job", async () => null);
+      const task = await tl.enqueue("job", null);
+      expect(task.state).toBe("ready");
+    } finally {
+      await tl.close();
+    }
+  }, 60_000);
+
   it("a worker frozen (SIGSTOP) past its lease loses the task; its late result is rejected", async () => {
     const schema = freshSchema();
     const tl = await Tasklane.open({ database: url!, schema, logger: silentLogger, maintenance: { intervalMs: 100, workerLostAfterMs: 400 } });
