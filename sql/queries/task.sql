@@ -63,69 +63,17 @@ WITH d AS (
 SELECT array_agg(id ORDER BY id) AS ids, now() AS now, (SELECT count(*) FROM woken) AS woken FROM inserted;
 
 -- name: TaskInsertOne
--- One task (enqueue): scalars instead of arrays, and handoff. When the task is due now, $18 is
--- true and a worker of its topic (and tags) has an open offer (migration 0012), the task is
--- handed to that worker here: inserted `running` as its first attempt, leased to the worker, one
--- slot of the offer taken, and the worker's NOTIFY carries the row (or, past NOTIFY's 8,000-byte
--- limit, only the id), so its handler starts without a claim statement. SKIP LOCKED: a worker
--- row that another enqueue holds is passed over, and the task goes `ready` as without handoff.
--- $18 is false inside a caller's transaction, which would hold the worker's row until it ends.
-WITH d AS (
-  SELECT coalesce($4::timestamptz, now() + coalesce($5::integer, 0) * interval '1 millisecond') AS due
-), offer AS (
-  SELECT w.id, w.offer_channel, w.offer_lease_ms, w.offer_epoch
-    FROM {schema}.worker w
-   WHERE $18::boolean
-     AND (SELECT due FROM d) <= now()
-     AND w.offer_slots > 0
-     AND w.state = 'running'
-     AND $1::text = ANY(w.topics)
-     AND ($11::text[] = '{}' OR w.tags && $11::text[])
-     -- The worker's LISTEN connection is alive (its server process exists).
-     AND (w.offer_pid IS NULL OR EXISTS (SELECT 1 FROM pg_stat_get_activity(w.offer_pid)))
-   LIMIT 1
-     FOR UPDATE SKIP LOCKED
-), inserted AS (
-  INSERT INTO {schema}.task (topic, state, payload, priority, run_at, max_attempts,
-      backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags, key,
-      start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms, deadline_at, trace,
-      attempt, lease_token, lease_owner, lease_expires_at, attempted_at, heartbeat_at, started_at)
-  SELECT $1, CASE WHEN o.id IS NULL THEN 'ready' ELSE 'running' END, $2::jsonb, $3::integer, d.due, $6::integer,
-         $7::text, $8::integer, $9::integer, $10::boolean, $11::text[], $12::text,
-         $13::integer, $14::integer, $15::integer, $16::integer, d.due + $16::integer * interval '1 millisecond', $17::jsonb,
-         -- As TaskClaim leases a claimed task.
-         CASE WHEN o.id IS NULL THEN 0 ELSE 1 END, CASE WHEN o.id IS NULL THEN 0 ELSE 1 END, o.id,
-         now() + coalesce($14::integer, o.offer_lease_ms) * interval '1 millisecond',
-         CASE WHEN o.id IS NOT NULL THEN now() END, CASE WHEN o.id IS NOT NULL THEN now() END, CASE WHEN o.id IS NOT NULL THEN now() END
-    FROM d LEFT JOIN offer o ON true
-  ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
-  RETURNING *
-), taken AS (
-  -- After the insert: a key that exists takes no slot.
-  UPDATE {schema}.worker w SET offer_slots = w.offer_slots - 1, handed = w.handed + 1
-    FROM inserted i
-   WHERE w.id = i.lease_owner
-  RETURNING w.id
-), handed AS (
-  -- The columns of TaskClaim's answer (a plain task: no process input, no parents).
-  SELECT o.offer_channel AS channel, o.offer_epoch AS epoch, i.id, json_build_object(
-           'id', i.id::text, 'topic', i.topic, 'payload', i.payload, 'priority', i.priority, 'attempt', i.attempt,
-           'max_attempts', i.max_attempts, 'tags', i.tags, 'key', i.key, 'lease_token', i.lease_token,
-           'created_ms', (extract(epoch FROM i.created_at) * 1000)::float8,
-           'start_to_close_ms', i.start_to_close_ms, 'heartbeat_timeout_ms', i.heartbeat_timeout_ms,
-           'deadline_ms', (extract(epoch FROM i.deadline_at) * 1000)::float8, 'trace', i.trace,
-           'epoch', o.offer_epoch)::text AS row
-    FROM inserted i JOIN offer o ON o.id = i.lease_owner
-), woken AS (
-  SELECT pg_notify('{schema}_ready', i.topic) FROM inserted i WHERE i.lease_owner IS NULL AND i.run_at <= now()
-  UNION ALL
-  SELECT pg_notify(h.channel, CASE WHEN octet_length(h.row) < 7900 THEN h.row
-                                   ELSE json_build_object('id', h.id::text, 'epoch', h.epoch, 'fetch', true)::text END)
-    FROM handed h
-)
-SELECT i.id, i.key, i.run_at, now() AS now, i.state, i.lease_owner,
-       (SELECT count(*) FROM woken) AS woken, (SELECT count(*) FROM taken) AS taken
-  FROM inserted i;
+-- One task (enqueue), with handoff: when it is due now, $18 is true and a worker of its topic
+-- (and tags) has an open offer (migration 0012), the task is handed to that worker here:
+-- inserted `running` as its first attempt, leased to the worker, one slot of the offer taken, and
+-- the worker's NOTIFY carries the row, so its handler starts without a claim statement. Else it
+-- is inserted `ready` (NOTIFY <schema>_ready when due), as TaskInsertMany would. No row: the key
+-- exists. $18 is false inside a caller's transaction, which would hold the worker's row until it
+-- ends. insert_task (migration 0012) is the PL/pgSQL that does it, planned once per session.
+SELECT o_id AS id, o_key AS key, o_run_at AS run_at, o_now AS now, o_state AS state, o_lease_owner AS lease_owner
+  FROM {schema}.insert_task($1::text, $2::jsonb, $3::integer, $4::timestamptz, $5::integer, $6::integer,
+       $7::text, $8::integer, $9::integer, $10::boolean, $11::text[], $12::text, $13::integer, $14::integer,
+       $15::integer, $16::integer, $17::jsonb, $18::boolean);
 
 -- name: TaskHandedOff
 -- The claim answer of a task handed to worker $2 whose row did not fit in the notification.
