@@ -2,16 +2,16 @@
 -- finishes lives in the trigger {schema}.steps_finished (migration 0003), so that every path that
 -- finishes a step advances its process in the same statement.
 
--- name: ProcessInsertMany
--- Idempotent start of many processes: rows whose key exists (or repeats an earlier row's key)
--- are not inserted. Inserted in input order, so ids grow with it; only id and key come back.
-INSERT INTO {schema}.process (key, name, input, definition, definition_hash, deadline_at)
-SELECT key, name, input, definition, hash, now() + deadline_ms * interval '1 millisecond'
-  FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::text[], $6::integer[])
-       WITH ORDINALITY AS i(key, name, input, definition, hash, deadline_ms, n)
- ORDER BY n
-ON CONFLICT (key) WHERE key IS NOT NULL DO NOTHING
-RETURNING id, key;
+-- name: ProcessStartMany
+-- Idempotent start of a batch of processes of one definition, with their steps and edges, in one
+-- call (start_processes, migration 0013): the new processes (created, in input order) and those
+-- whose key existed with the same definition (not created). A key that exists with another
+-- definition fails the call with SQLSTATE TL409 and writes nothing.
+SELECT o_id AS id, o_key AS key, o_created AS created
+  FROM {schema}.start_processes($1::text[], $2::jsonb[], $3::text[], $4::text, $5::jsonb, $6::integer,
+       $7::text[], $8::text[], $9::jsonb[], $10::integer[], $11::integer[], $12::text[], $13::integer[], $14::integer[],
+       $15::boolean[], $16::text[], $17::integer[], $18::integer[], $19::integer[], $20::integer[], $21::integer[],
+       $22::text[], $23::boolean[], $24::text[], $25::text[], $26::jsonb);
 
 -- name: ProcessGetByKeys
 SELECT * FROM {schema}.process WHERE key = ANY($1::text[]);
@@ -21,10 +21,6 @@ SELECT * FROM {schema}.process WHERE key = $1;
 
 -- name: ProcessGet
 SELECT * FROM {schema}.process WHERE id = $1;
-
--- name: EdgeInsertMany
-INSERT INTO {schema}.task_edge (parent_id, child_id)
-SELECT * FROM unnest($1::bigint[], $2::bigint[]);
 
 -- name: ProcessSteps
 SELECT * FROM {schema}.task WHERE process_id = $1 ORDER BY id;

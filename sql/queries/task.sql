@@ -100,34 +100,6 @@ WITH released AS (
 )
 SELECT id, (SELECT count(*) FROM woken) AS woken FROM released;
 
--- name: TaskInsertSteps
--- The steps of new processes when their options (after each topic's defaults) are the same for
--- every step of the batch, as TaskInsertUniform does for plain tasks: per row only topic, payload,
--- process, step name, state, pending parents, failure policy and output flag vary (8 arrays
--- instead of 23). Steps have no keys. Answers one row: the new ids, in input order.
-WITH d AS (
-  SELECT coalesce($9::timestamptz, now() + coalesce($10::integer, 0) * interval '1 millisecond') AS due
-), inserted AS (
-  INSERT INTO {schema}.task (topic, state, payload, priority, run_at, max_attempts,
-      backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter, tags, process_id, step,
-      start_to_close_ms, heartbeat_timeout_ms, schedule_to_start_ms, schedule_to_close_ms, deadline_at,
-      pending_parents, on_failure, is_output, trace)
-  SELECT i.topic, i.state, i.payload, $11::integer, d.due, $12::integer,
-         $13::text, $14::integer, $15::integer, $16::boolean, $17::text[], i.process_id, i.step,
-         $18::integer, $19::integer, $20::integer, $21::integer, d.due + $21::integer * interval '1 millisecond',
-         i.pending_parents, i.on_failure, i.is_output, $22::jsonb
-    FROM d, unnest($1::text[], $2::jsonb[], $3::bigint[], $4::text[], $5::text[], $6::integer[], $7::text[], $8::boolean[])
-         WITH ORDINALITY AS i(topic, payload, process_id, step, state, pending_parents, on_failure, is_output, n)
-   ORDER BY i.n
-  RETURNING id, topic, state
-), woken AS (
-  SELECT pg_notify('{schema}_ready', topic)
-    FROM (SELECT DISTINCT topic FROM inserted WHERE state = 'ready') AS t
-   WHERE (SELECT due FROM d) <= now()
-)
--- Identity values grow in insertion order, which ORDER BY n made the input order.
-SELECT array_agg(id ORDER BY id) AS ids, (SELECT count(*) FROM woken) AS woken FROM inserted;
-
 -- name: TaskGetByKeys
 -- The tasks of keys that TaskInsertMany did not insert because they exist.
 SELECT * FROM {schema}.task WHERE key = ANY($1::text[]);

@@ -60,7 +60,7 @@ function arrayLiteral(values: readonly string[]): string {
 }
 
 /** One task's TaskInsertMany values, its policy resolved against its topic's definition. */
-function rowValues(input: TaskInput, definitions: ReadonlyMap<string, Definition>, trace: string | null): unknown[] {
+export function rowValues(input: TaskInput, definitions: ReadonlyMap<string, Definition>, trace: string | null): unknown[] {
   const def = definitions.get(input.topic)?.options;
   const o = input.options;
   const retry = { ...defaultRetry, ...def?.retry, ...o.retry };
@@ -116,7 +116,7 @@ function sameOptions(rows: readonly unknown[][]): boolean {
  * Runs an insert of `inputs` in its enqueue span, with each input's values. The values are made
  * inside the span: the tasks carry its context, so their attempts continue this trace.
  */
-function inEnqueueSpan<T>(
+export function inEnqueueSpan<T>(
   inputs: readonly TaskInput[],
   definitions: ReadonlyMap<string, Definition>,
   insert: (values: unknown[][], trace: string | null) => Promise<T>,
@@ -231,39 +231,6 @@ export async function insertTasks(
 }
 
 /**
- * Inserts the steps of new processes and answers their ids, in input order: the caller needs
- * nothing else (it links the edges). Steps have no keys; when their options are the same after
- * each topic's defaults (the usual case: a batch of processes of one definition), one
- * TaskInsertSteps sends 8 arrays and answers one row, else TaskInsertMany inserts them.
- */
-export async function insertStepIds(
-  db: Executor,
-  queries: Queries,
-  inputs: readonly TaskInput[],
-  definitions: ReadonlyMap<string, Definition>,
-): Promise<string[]> {
-  if (inputs.length === 0) return [];
-  return inEnqueueSpan(inputs, definitions, async (values, trace) => {
-    if (!sameOptions(values)) return (await insertRows(db, queries, inputs, definitions, values)).map((t) => t.id);
-    const first = values[0]!;
-    const [row] = await db.query<{ ids: (string | number)[] }>(queries.get("TaskInsertSteps"), [
-      inputs.map((i) => i.topic),
-      inputs.map((i) => i.payloadJson),
-      inputs.map((i) => i.processId),
-      inputs.map((i) => i.step),
-      inputs.map((i) => i.state ?? "ready"),
-      inputs.map((i) => i.pendingParents ?? 0),
-      inputs.map((i) => i.onFailure ?? null),
-      inputs.map((i) => i.isOutput ?? false),
-      // The shared options, in the statement's order: run_at, delay, priority, then the rest.
-      ...[3, 4, 2, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17].map((c) => first[c]),
-      trace,
-    ]);
-    return row!.ids.map(String);
-  });
-}
-
-/**
  * Pairs the rows an `INSERT … ON CONFLICT (key) DO NOTHING` inserted with the inputs (given by
  * their keys) that got them. Rows are inserted in input order, so ascending ids follow it; an
  * input left without a row (undefined) has a key that existed or that an earlier input took.
@@ -272,7 +239,8 @@ export function pairInserted<R extends { id: string | number; key: string | null
   keys: readonly (string | undefined)[],
   rows: readonly R[],
 ): (R | undefined)[] {
-  const sorted = [...rows].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  // Usually already in id order (the statements answer it so): then no sort.
+  const sorted = rows.every((r, i) => i === 0 || compareIds(rows[i - 1]!.id, r.id) < 0) ? rows : [...rows].sort((a, b) => compareIds(a.id, b.id));
   let next = 0;
   return keys.map((key) => {
     const candidate = sorted[next];
@@ -300,6 +268,14 @@ async function insertOne(
     ...values.slice(0, 12), ...values.slice(14, 18), values[22], handoff,
   ]);
   return pairedTasks(db, queries, [input], definitions, [values], rows);
+}
+
+/** Orders two ids (bigint as text or number) numerically, without BigInt. */
+function compareIds(a: string | number, b: string | number): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  const x = String(a);
+  const y = String(b);
+  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
 }
 
 /** Inserts any batch through TaskInsertMany; keys that exist answer their existing tasks. */

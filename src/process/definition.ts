@@ -99,9 +99,38 @@ export interface NormalProcess {
   name: string;
   inputJson: string;
   steps: NormalStep[];
+  /** `JSON.stringify(steps)`, made once per distinct list of steps. */
+  stepsJson: string;
   deadlineMs: number | undefined;
   /** Hash of everything that makes two starts "the same process". */
   hash: string;
+}
+
+/**
+ * Validated steps by the JSON text of the steps as given (see {@link stepsKey}): a batch of
+ * processes of one definition validates its steps once, not once per process (zod and the
+ * checks below were 30 µs of a 2-step process's start). Bounded: cleared when full.
+ */
+const stepsCache = new Map<string, { steps: NormalStep[]; stepsJson: string }>();
+const STEPS_CACHE_MAX = 256;
+
+/** Thrown by the key's replacer to leave steps that JSON cannot stand for to full validation. */
+const NOT_CACHED = new Error("not cacheable");
+
+/**
+ * A cache key that tells apart everything validation tells apart: JSON text, with `undefined`
+ * kept as a marker (an unknown key set to undefined is refused, a missing one is not), and no key
+ * at all (full validation) when the steps hold a function, a symbol or a BigInt.
+ */
+function stepsKey(steps: unknown): string | undefined {
+  try {
+    return JSON.stringify(steps, (_k, v: unknown) => {
+      if (typeof v === "function" || typeof v === "symbol") throw NOT_CACHED;
+      return v === undefined ? "\u0000undefined" : v;
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 function isGroup(value: unknown): value is StepGroup {
@@ -121,12 +150,37 @@ function flatten(item: StepDefinition | StepGroup, after: string[], out: StepDef
   return tails;
 }
 
-/** Validates a definition: names unique, dependencies known, no cycle, at least one step. */
+/** Validates a definition (its steps as {@link normalizeSteps} does) and hashes it. */
 export function normalizeProcess(options: unknown): NormalProcess {
   const parsed = parseOptions(startSchema, options, "process definition");
+  const key = stepsKey(parsed.steps);
+  let cached = key === undefined ? undefined : stepsCache.get(key);
+  if (!cached) {
+    const stepsJson = JSON.stringify(normalizeSteps(parsed.steps));
+    // Kept as parsed JSON, not the caller's objects: a payload object the caller changes later
+    // must not change the steps of the next process of the same definition.
+    cached = { steps: JSON.parse(stepsJson) as NormalStep[], stepsJson };
+    if (key !== undefined) {
+      if (stepsCache.size >= STEPS_CACHE_MAX) stepsCache.clear();
+      stepsCache.set(key, cached);
+    }
+  }
+  const { steps, stepsJson } = cached;
+  const inputJson = parsed.input === undefined ? "null" : safeJson(parsed.input);
+  if (inputJson === undefined) throw new ValidationError("process input is not JSON-serialisable", { field: "input" });
+  assertStorableJson(parsed.input, inputJson, "input");
+  // The JSON of { name, input, steps, deadlineMs } (as the hash has always been taken), built
+  // from the parts' own JSON: JSON.stringify(JSON.parse(inputJson)) is inputJson.
+  const hashed = `{"name":${JSON.stringify(parsed.name)},"input":${inputJson},"steps":${stepsJson},"deadlineMs":${parsed.deadlineMs ?? null}}`;
+  const hash = createHash("sha256").update(hashed).digest("hex");
+  return { key: parsed.key, name: parsed.name, inputJson, steps, stepsJson, deadlineMs: parsed.deadlineMs, hash };
+}
+
+/** Validates the steps: names unique, dependencies known, no cycle, at least one step. */
+function normalizeSteps(given: unknown): NormalStep[] {
   const raw: StepDefinition[] = [];
-  if (isGroup(parsed.steps)) flatten(parsed.steps, [], raw);
-  else if (Array.isArray(parsed.steps)) raw.push(...(parsed.steps as StepDefinition[]));
+  if (isGroup(given)) flatten(given, [], raw);
+  else if (Array.isArray(given)) raw.push(...(given as StepDefinition[]));
   else throw new ValidationError("invalid process definition: steps must be an array of steps or a sequence()/parallel() group", { field: "steps" });
   if (raw.length === 0) throw new ValidationError("invalid process definition: a process needs at least one step", { field: "steps" });
 
@@ -151,13 +205,7 @@ export function normalizeProcess(options: unknown): NormalProcess {
     }
   }
   assertAcyclic(steps);
-  const inputJson = parsed.input === undefined ? "null" : safeJson(parsed.input);
-  if (inputJson === undefined) throw new ValidationError("process input is not JSON-serialisable", { field: "input" });
-  assertStorableJson(parsed.input, inputJson, "input");
-  const hash = createHash("sha256")
-    .update(JSON.stringify({ name: parsed.name, input: JSON.parse(inputJson), steps, deadlineMs: parsed.deadlineMs ?? null }))
-    .digest("hex");
-  return { key: parsed.key, name: parsed.name, inputJson, steps, deadlineMs: parsed.deadlineMs, hash };
+  return steps;
 }
 
 /** Kahn's algorithm: a step left over has a cycle through it. */

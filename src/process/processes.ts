@@ -9,7 +9,7 @@ import type { Engine } from "../tasklane.js";
 import type { Executor } from "../db/driver.js";
 import { ConflictError, InvalidStateError, NotFoundError, ValidationError } from "../errors.js";
 import { assertStorableJson, storableText } from "../config.js";
-import { insertStepIds, pairInserted, type TaskInput } from "../client/enqueue.js";
+import { inEnqueueSpan, pairInserted, type TaskInput } from "../client/enqueue.js";
 import { safeJson } from "../task.js";
 import { normalizeProcess, type NormalProcess } from "./definition.js";
 import { processFromRows, type ProcessView } from "./view.js";
@@ -44,6 +44,25 @@ function stepInputs(def: NormalProcess, processId: string): TaskInput[] {
   }));
 }
 
+/**
+ * The ConflictError of a start_processes call that found a key taken by another definition
+ * (SQLSTATE TL409, the key and process id as JSON in DETAIL); undefined for any other error.
+ */
+function conflictFrom(err: unknown): ConflictError | undefined {
+  const e = err as { code?: unknown; detail?: unknown };
+  if (e?.code !== "TL409") return undefined;
+  let details: { key?: string; processId?: string } = {};
+  try {
+    details = JSON.parse(String(e.detail)) as typeof details;
+  } catch {
+    // no detail: the message still says what happened
+  }
+  return new ConflictError(
+    `a process with key "${details.key}" exists with another definition (name, input, steps or deadline differ); use another key`,
+    { key: details.key, processId: details.processId },
+  );
+}
+
 /** @internal */
 export class Processes {
   constructor(private readonly engine: Engine) {}
@@ -74,64 +93,75 @@ export class Processes {
     return this.#insert(defs);
   }
 
-  /** Writes the processes that do not exist yet with their steps; answers each one's id, in order. */
+  /**
+   * Writes the processes that do not exist yet with their steps and edges; answers each one's id,
+   * in order. One ProcessStartMany per distinct definition in the batch: without a transaction
+   * when there is one (the call is atomic), in one transaction when there are more.
+   */
   async #insert(defs: NormalProcess[]): Promise<StartedProcess[]> {
     if (defs.length === 0) return [];
-    const { driver, queries, definitions } = this.engine;
-    return driver.transaction(async (tx) => {
-      const rows = await tx.query<{ id: string; key: string | null }>(queries.get("ProcessInsertMany"), [
-        defs.map((d) => d.key ?? null),
-        defs.map((d) => d.name),
-        defs.map((d) => d.inputJson),
-        defs.map((d) => JSON.stringify({ steps: d.steps })),
-        defs.map((d) => d.hash),
-        defs.map((d) => d.deadlineMs ?? null),
+    const groups = new Map<string, number[]>();
+    defs.forEach((def, i) => {
+      const key = `${def.name}\0${def.deadlineMs ?? ""}\0${def.stepsJson}`;
+      const group = groups.get(key);
+      if (group) group.push(i);
+      else groups.set(key, [i]);
+    });
+    const out: StartedProcess[] = new Array(defs.length);
+    const run = async (db: Executor) => {
+      for (const indexes of groups.values()) await this.#startGroup(db, defs, indexes, out);
+      return out;
+    };
+    const { driver } = this.engine;
+    try {
+      return await (groups.size === 1 ? run(driver) : driver.transaction(run));
+    } catch (err) {
+      throw conflictFrom(err) ?? err;
+    }
+  }
+
+  /** Starts the processes `indexes` of `defs`, which share one definition, through ProcessStartMany. */
+  async #startGroup(db: Executor, defs: NormalProcess[], indexes: number[], out: StartedProcess[]): Promise<void> {
+    const { queries, definitions } = this.engine;
+    const first = defs[indexes[0]!]!;
+    const steps = stepInputs(first, "0");
+    const parents: string[] = [];
+    const children: string[] = [];
+    for (const s of first.steps) for (const d of s.dependsOn) (parents.push(d), children.push(s.name));
+    const rows = await inEnqueueSpan(steps, definitions, (values, trace) => {
+      const column = (c: number) => values.map((v) => v[c]);
+      return db.query<{ id: string | number; key: string | null; created: boolean }>(queries.get("ProcessStartMany"), [
+        indexes.map((i) => defs[i]!.key ?? null),
+        indexes.map((i) => defs[i]!.inputJson),
+        indexes.map((i) => defs[i]!.hash),
+        first.name,
+        `{"steps":${first.stepsJson}}`,
+        first.deadlineMs ?? null,
+        // The steps' columns in rowValues' order: topic, name, payload, priority, attempts, backoff
+        // (kind, initial, max, jitter), tags, the four timeouts, parents, failure policy, output.
+        ...[0, 13, 1, 2, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 19, 20, 21].map(column),
+        parents,
+        children,
+        trace,
       ]);
-      // A def without a row found its key taken, by an existing process or an earlier def.
-      const paired = pairInserted(defs.map((d) => d.key), rows);
-      const byKey = new Map<string, { id: string; hash: string }>();
-      const out: (StartedProcess | undefined)[] = paired.map((row, i) => {
-        if (!row) return undefined;
-        const key = defs[i]!.key;
-        if (key !== undefined) byKey.set(key, { id: String(row.id), hash: defs[i]!.hash });
-        return { id: String(row.id), key: row.key, created: true };
-      });
-      const missing = [...new Set(defs.filter((d, i) => !out[i] && !byKey.has(d.key!)).map((d) => d.key!))];
-      if (missing.length) {
-        for (const r of await tx.query<Row>(queries.get("ProcessGetByKeys"), [missing])) {
-          byKey.set(r.key as string, { id: String(r.id), hash: r.definition_hash as string });
-        }
+    });
+    const created = rows.filter((r) => r.created);
+    const existing = new Map(rows.filter((r) => !r.created).map((r) => [r.key!, String(r.id)]));
+    const paired = pairInserted(indexes.map((i) => defs[i]!.key), created);
+    // A key given twice in the batch: the second gets the process the first created.
+    const byKey = new Map<string, string>();
+    indexes.forEach((i, j) => {
+      const row = paired[j];
+      if (row) {
+        out[i] = { id: String(row.id), key: row.key, created: true };
+        if (row.key !== null) byKey.set(row.key, String(row.id));
+        return;
       }
-      defs.forEach((def, i) => {
-        if (out[i]) return;
-        const existing = byKey.get(def.key!);
-        if (!existing) throw new ConflictError(`process key "${def.key}" was taken and released while starting; start again`, { key: def.key });
-        if (existing.hash !== def.hash) {
-          throw new ConflictError(
-            `a process with key "${def.key}" exists with another definition (name, input, steps or deadline differ); use another key`,
-            { key: def.key, processId: existing.id },
-          );
-        }
-        out[i] = { id: existing.id, key: def.key!, created: false };
-      });
-      const started = out as StartedProcess[];
-      const fresh = defs.flatMap((def, i) => (started[i]!.created ? [{ def, id: started[i]!.id }] : []));
-      const stepIds = await insertStepIds(tx, queries, fresh.flatMap(({ def, id }) => stepInputs(def, id)), definitions);
-      const parents: string[] = [];
-      const children: string[] = [];
-      let at = 0;
-      for (const { def } of fresh) {
-        const idOf = new Map(def.steps.map((s, j) => [s.name, stepIds[at + j]!]));
-        for (const s of def.steps) {
-          for (const d of s.dependsOn) {
-            parents.push(idOf.get(d)!);
-            children.push(idOf.get(s.name)!);
-          }
-        }
-        at += def.steps.length;
-      }
-      if (parents.length) await tx.query(queries.get("EdgeInsertMany"), [parents, children]);
-      return started;
+      const key = defs[i]!.key!;
+      const id = byKey.get(key) ?? existing.get(key);
+      // The existing process was deleted (pruned) between the insert and the answer.
+      if (id === undefined) throw new ConflictError(`process key "${key}" was taken and released while starting; start again`, { key });
+      out[i] = { id, key, created: false };
     });
   }
 
