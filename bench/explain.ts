@@ -103,9 +103,11 @@ try {
   // The insert statement alone (what enqueueMany sends), timed inside the driver call, so the
   // JavaScript around it (validation, parameter arrays, building the returned tasks) is apart.
   let lastInsertParams: unknown[] = [];
+  let lastInsertQuery = "TaskInsertMany";
   const timedDriver: Executor = {
     async query<R>(q: Query, params: readonly unknown[] = []) {
       lastInsertParams = [...params];
+      lastInsertQuery = q.name.replace(/^tl_.*?_(Task\w+)$/, "$1");
       const t = now();
       const rows = await driver.query<R>(q, params);
       insertMs.push(now() - t);
@@ -151,7 +153,8 @@ try {
   const ids = lastClaim.map((x) => x.id);
   const claimed = await driver.query<Record<string, unknown>>(queries.get("TaskClaim"), claimParams(batch));
   await explain(`TaskCompleteMany, ${batch} rows`, "TaskCompleteMany", [claimed.map((x) => x.id), claimed.map((x) => x.lease_token), claimed.map(() => "null")]);
-  await explain(`TaskInsertMany, ${batch} rows`, "TaskInsertMany", lastInsertParams);
+  // The statement enqueueMany picked (TaskInsertUniform for a batch like this one).
+  await explain(`${lastInsertQuery}, ${batch} rows`, lastInsertQuery, lastInsertParams);
   void ids;
 } finally {
   await db.close();

@@ -45,6 +45,7 @@ export class PgDriver implements Driver {
   readonly #channels = new Map<string, Set<{ onMessage: (p: string) => void; onReconnect?: () => void }>>();
   #listener: pg.Client | undefined;
   #listenerPid: number | null = null;
+  #listenerQueue: Promise<void> = Promise.resolve();
   #connecting: Promise<void> | undefined;
   #closed = false;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -100,14 +101,27 @@ export class PgDriver implements Driver {
     const entry = { onMessage, onReconnect };
     subscribers.add(entry);
     await this.#ensureListener();
-    if (fresh && this.#listener) await this.#listener.query(`LISTEN ${quoteIdent(channel)}`);
+    if (fresh) await this.#onListener(`LISTEN ${quoteIdent(channel)}`);
     return async () => {
       subscribers.delete(entry);
       if (subscribers.size === 0) {
         this.#channels.delete(channel);
-        await this.#listener?.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
+        await this.#onListener(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
       }
     };
+  }
+
+  /**
+   * Runs LISTEN or UNLISTEN on the listening connection, one at a time: subscribers come and go
+   * concurrently (a stopping worker leaves three channels at once), and a pg client must not be
+   * given a query while it runs another.
+   */
+  #onListener(sql: string): Promise<void> {
+    const run = this.#listenerQueue.then(async () => {
+      await this.#listener?.query(sql);
+    });
+    this.#listenerQueue = run.catch(() => undefined);
+    return run;
   }
 
   #ensureListener(): Promise<void> {
