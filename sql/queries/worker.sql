@@ -19,6 +19,11 @@ UPDATE {schema}.worker
  WHERE id = $1 AND state = 'running'
 RETURNING offer_slots, handed;
 
+-- name: WorkerProbe
+-- A notification a worker sends to its own handoff channel: it offers nothing before this comes
+-- back (behind a pooler in transaction mode it never does, and the worker only claims).
+SELECT pg_notify($1, $2);
+
 -- name: WorkerWithdraw
 -- Closes the worker's offer. Waits for the enqueues that hold the worker's row (their handoffs
 -- commit first), so `handed` counts every task the worker was given and no more will come.

@@ -17,6 +17,11 @@
  * TaskReleaseUnreceived); late notifications of the old epoch are ignored, as their tasks were
  * handed back.
  *
+ * Proof of delivery: no slot is offered before a probe NOTIFY the worker sent to its own channel
+ * has come back on its LISTEN connection, and again after every reconnect. Behind a pooler in
+ * transaction mode (PgBouncer) LISTEN receives nothing, so such a worker never offers and every
+ * task reaches it by claim, as without handoff.
+ *
  * Every statement of the offer runs in one chain, so they reach the database in the order they
  * were made and the counts they answer can be applied in that order.
  *
@@ -31,6 +36,8 @@ const MAX_OFFER = 64;
 
 /** A handoff notification: the claim answer of the task, or only its id when too large. */
 export interface Handoff {
+  /** True for the probe that proves notifications arrive (no task): the offer may open now. */
+  readonly probe?: boolean;
   readonly row: Record<string, unknown>;
   /** True when only the id came (the row is past NOTIFY's size limit): read it with TaskHandedOff. */
   readonly fetch: boolean;
@@ -54,6 +61,8 @@ export class Offer {
   /** Counts offer statements, so that {@link sync} can tell whether one ran meanwhile. */
   #generation = 0;
   #closed = false;
+  /** The probe of this epoch came back: notifications on the channel reach this worker. */
+  #verified = false;
 
   constructor(engine: Engine, workerId: string, concurrency: number, leaseMs: number) {
     this.#engine = engine;
@@ -88,6 +97,10 @@ export class Offer {
       return undefined;
     }
     if (this.#closed || row.epoch !== this.#epoch) return undefined;
+    if (row.probe === true) {
+      this.#verified = true;
+      return { row, fetch: false, probe: true };
+    }
     this.#received++;
     return { row, fetch: row.fetch === true };
   }
@@ -97,7 +110,7 @@ export class Offer {
    * of that: a stream of single enqueues costs one offer statement per few handoffs.
    */
   topUp(freeSlots: number): void {
-    if (this.#closed || this.#busy > 0) return;
+    if (this.#closed || !this.#verified || this.#busy > 0) return;
     const desired = Math.min(this.#limit, freeSlots);
     const add = desired - this.outstanding;
     if (desired <= 0 || this.outstanding > desired / 2 || add <= 0) return;
@@ -111,6 +124,17 @@ export class Offer {
       // Not running any more (stopped, or marked lost while it was frozen): nothing was offered.
       if (rows.length === 0) this.#granted -= add;
     }).catch(() => undefined); // logged by #run
+  }
+
+  /**
+   * Sends the probe of the current epoch to this worker's own channel (after LISTEN, and after
+   * every reset); {@link receive} answers it with `probe: true` when it comes back.
+   */
+  probe(): Promise<void> {
+    const { driver, queries } = this.#engine;
+    return this.#run(async () => {
+      await driver.query(queries.get("WorkerProbe"), [this.channel, JSON.stringify({ probe: true, epoch: this.#epoch })]);
+    });
   }
 
   /**
@@ -155,6 +179,7 @@ export class Offer {
    */
   async reset(known: () => string[], close: boolean): Promise<number> {
     this.#epoch++;
+    this.#verified = false;
     if (close) this.#closed = true;
     await this.#withdraw();
     const { driver, queries } = this.#engine;

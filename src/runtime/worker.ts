@@ -98,6 +98,8 @@ export class Worker {
   readonly #offer: Offer | undefined;
   /** Set while the worker hands back what it was given but never received (see #recover). */
   #resetting: Promise<void> | undefined;
+  /** Handed-off tasks whose row is being read (it did not fit in the notification). */
+  readonly #fetching = new Set<string>();
 
   /** @internal */
   constructor(engine: Engine, config: WorkerConfig, hooks: WorkerHooks) {
@@ -140,7 +142,11 @@ export class Worker {
         this.#abort(id!, cause === "completed" || cause === "deadline" ? cause : "cancelled");
       }),
     );
-    if (this.#offer) this.#unlisten.push(await driver.listen(this.#offer.channel, (payload) => this.#handedOff(payload), () => this.#recover()));
+    if (this.#offer) {
+      this.#unlisten.push(await driver.listen(this.#offer.channel, (payload) => this.#handedOff(payload), () => this.#recover()));
+      // Offers open once this comes back (proof that notifications reach this worker).
+      this.#offer.probe().catch(() => undefined);
+    }
     this.#pollTimer = setInterval(wake, this.#config.pollIntervalMs);
     this.#leaseTimer = setInterval(() => void this.#renewLeases(), Math.max(50, Math.floor(this.#config.leaseMs / 3)));
     this.#hooks.onStart();
@@ -257,13 +263,17 @@ export class Worker {
   #handedOff(payload: string): void {
     const handoff = this.#offer?.receive(payload);
     if (!handoff) return;
+    if (handoff.probe) return this.#maybeOffer();
     if (!handoff.fetch) return this.#take(handoff.row);
     // Past NOTIFY's size limit only the id came: read the row (a rare, large payload).
     const { driver, queries } = this.#engine;
-    driver.query<Record<string, unknown>>(queries.get("TaskHandedOff"), [handoff.row.id, this.id]).then(
+    const id = String(handoff.row.id);
+    // Known while it is read, so that a reset meanwhile does not hand it back.
+    this.#fetching.add(id);
+    driver.query<Record<string, unknown>>(queries.get("TaskHandedOff"), [id, this.id]).then(
       ([row]) => row && this.#take(row),
-      (err: unknown) => this.#engine.logger.warn({ err, worker: this.id, taskId: handoff.row.id }, "reading a handed-off task failed; it runs again when its lease expires"),
-    );
+      (err: unknown) => this.#engine.logger.warn({ err, worker: this.id, taskId: id }, "reading a handed-off task failed; it runs again when its lease expires"),
+    ).finally(() => this.#fetching.delete(id));
   }
 
   #take(row: Record<string, unknown>): void {
@@ -275,7 +285,7 @@ export class Worker {
 
   /** Ids of every task this worker holds: buffered, running, or with an outcome not yet written. */
   #knownIds(): string[] {
-    return [...new Set([...this.#buffer.keys(), ...this.#active.keys(), ...[...this.#unwritten.keys()].map((a) => a.task.id), ...this.#completer.ids()])];
+    return [...new Set([...this.#buffer.keys(), ...this.#active.keys(), ...this.#fetching, ...[...this.#unwritten.keys()].map((a) => a.task.id), ...this.#completer.ids()])];
   }
 
   /**
@@ -290,6 +300,7 @@ export class Worker {
       await this.#claimInFlight;
       try {
         const released = await offer.reset(() => this.#knownIds(), false);
+        await offer.probe();
         if (released) this.#engine.logger.info({ worker: this.id, released }, "handed back tasks whose handoff notification was lost");
       } catch (err) {
         this.#engine.logger.warn({ err, worker: this.id }, "handing back unreceived handoffs failed; they run again when their lease expires");
