@@ -13,7 +13,9 @@
  * PostgreSQL: own process, default, or the producer's process as in the peers' harness) · --history N (finished tasks before B's extra
  * run; 0 = skip) · --history-config NAME · --d-jobs 10000,100000 · --d-conc 1000,10000 · --d-prefetch N
  * (D worker prefetch, default 1000) ·
- * --d-million (add D with 1,000,000 processes at concurrency 10,000, 1 run) · --peers (their whole
+ * --d-million (add D with 1,000,000 processes at concurrency 10,000, 1 run; PostgreSQL only) ·
+ * --d-million-pglite (that run on PGlite too: its in-memory database lives in the measuring
+ * process, so that process's memory grows with the data by construction) · --d-jobs none (only the 1m run) · --peers (their whole
  * run-all.sh, over an hour) · --peers-core (their headline subset: A, B at each one's best setting,
  * C, D with 10,000 at concurrency 1,000 and 10,000, and their raw ceiling; about 20 minutes) ·
  * --peers-from DIR (name a separate peers' run on this machine, e.g. bench/results/peers-2026-11-23, instead of running them) ·
@@ -59,6 +61,7 @@ const { values: opt } = parseArgs({
     "d-jobs": { type: "string" },
     "d-conc": { type: "string", default: "1000,10000" },
     "d-million": { type: "boolean", default: false },
+    "d-million-pglite": { type: "boolean", default: false },
     "d-in-flight": { type: "string", default: "50" },
     "d-prefetch": { type: "string", default: "1000" },
     peers: { type: "boolean", default: false },
@@ -90,7 +93,7 @@ const base: Omit<MeasureConfig, "scenario" | "backend" | "url" | "worker"> = qui
   ? { jobs: 10_000, single: 1_000, singleParallel: 10, chunk: 1_000, latJobs: 200, warmup: 20, bWorker: "process", history: 0, dJobs: 2_000, dConc: 1_000, stepMs: 500, dInFlight: Number(opt["d-in-flight"]), dPrefetch: Number(opt["d-prefetch"]), eDurationS: 2 }
   : { jobs: 100_000, single: 10_000, singleParallel: 10, chunk: 1_000, latJobs: 1_000, warmup: 20, bWorker: "process", history: 0, dJobs: 10_000, dConc: 1_000, stepMs: 500, dInFlight: Number(opt["d-in-flight"]), dPrefetch: Number(opt["d-prefetch"]), eDurationS: 10 };
 base.bWorker = opt["b-worker"] === "inproc" ? "inproc" : "process";
-const dJobs = (opt["d-jobs"] ?? (quick ? "2000" : "10000,100000")).split(",").map(Number);
+const dJobs = (opt["d-jobs"] ?? (quick ? "2000" : "10000,100000")).split(",").filter((s) => s && s !== "none").map(Number);
 const dConcs = opt["d-conc"].split(",").map(Number);
 
 interface PlanItem {
@@ -98,6 +101,8 @@ interface PlanItem {
   config: string | null;
   cfg: Omit<MeasureConfig, "backend" | "url">;
   runs: number;
+  /** Only on these backends (default: every backend of the run). */
+  backends?: BackendKind[];
 }
 
 function plan(): PlanItem[] {
@@ -126,7 +131,7 @@ function plan(): PlanItem[] {
         }
       }
       if (opt["d-million"]) {
-        items.push({ key: "D:1000000:c10000", config: `concurrency 10000, prefetch ${base.dPrefetch}`, cfg: { ...base, scenario: "D", worker: c10, dJobs: 1_000_000, dConc: 10_000 }, runs: 1 });
+        items.push({ key: "D:1000000:c10000", config: `concurrency 10000, prefetch ${base.dPrefetch}`, cfg: { ...base, scenario: "D", worker: c10, dJobs: 1_000_000, dConc: 10_000 }, runs: 1, backends: opt["d-million-pglite"] ? ["pg", "pglite"] : ["pg"] });
       }
     }
     if (sc === "E") items.push({ key: "E", config: null, cfg: { ...base, scenario: "E", worker: c10 }, runs });
@@ -202,6 +207,7 @@ async function main(): Promise<void> {
       });
       if (backend === "pg") file.postgres = await pgServerInfo(server!.url);
       for (const item of items) {
+        if (item.backends && !item.backends.includes(backend)) continue;
         const results: MeasureResult[] = [];
         for (let r = 0; r < item.runs; r++) {
           const t0 = now();
