@@ -126,7 +126,7 @@ export function renderReport(input: ReportInput = {}): string {
   const peerCaption = !peers
     ? "Peers: no peers' results found."
     : peers.when === "same-run"
-      ? `Peers: measured in the same run on the same machine (\`npm run bench -- --peers\`), from \`${relative(REPO_DIR, peers.source)}\`.`
+      ? `Peers: measured in the same run on the same machine (\`npm run bench -- --peers\` or \`--peers-core\`), from \`${relative(REPO_DIR, peers.source)}\`.`
       : peers.when === "separate"
         ? `Peers: measured on the same machine by a separate run (\`${relative(REPO_DIR, peers.source)}\`), **not** in this run.`
         : "Peers: from `shared/peers/results` (the peers' own run on this kind of machine, **not** measured in this run).";
