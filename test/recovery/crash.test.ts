@@ -26,40 +26,57 @@ async function count(tl: Tasklane, sql: string): Promise<number> {
   return Number(row!.n);
 }
 
+/** Three recording workers on `schema`, ready; `runs` and `accepted` get a row per handler run and per accepted completion. */
+async function recordingPool(tl: Tasklane, schema: string, env: Record<string, string>): Promise<Child[]> {
+  await tl.engine.driver.exec(`
+    CREATE TABLE ${schema}.runs (task_id bigint NOT NULL, pid integer NOT NULL);
+    CREATE TABLE ${schema}.accepted (task_id bigint NOT NULL, pid integer NOT NULL);`);
+  const pool = [worker(url!, schema, env), worker(url!, schema, env), worker(url!, schema, env)];
+  await Promise.all(pool.map((w) => w.waitFor(/^ready$/)));
+  return pool;
+}
+
+/** SIGKILLs a random worker of `pool` every second and starts a new one, while `busy()` holds; answers the kills. */
+async function killWhile(pool: Child[], busy: () => Promise<boolean>, env: Record<string, string>, schema: string, maxKills: number): Promise<number> {
+  let kills = 0;
+  while (await busy()) {
+    if (kills >= maxKills) throw new Error(`not drained after ${maxKills} kills`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const victim = Math.floor(Math.random() * pool.length);
+    pool[victim]!.process.kill("SIGKILL");
+    await pool[victim]!.exited;
+    kills++;
+    pool[victim] = worker(url!, schema, env);
+    await pool[victim]!.waitFor(/^ready$/);
+  }
+  return kills;
+}
+
+/** Every one of `n` tasks completed and ran (at least once, fenced); none had two accepted completions. Stops the pool. */
+async function expectEachOnce(tl: Tasklane, schema: string, n: number, pool: Child[]): Promise<void> {
+  expect(await count(tl, `SELECT count(*)::int AS n FROM ${schema}.task WHERE state <> 'completed'`)).toBe(0);
+  expect(await count(tl, `SELECT count(*)::int AS n FROM ${schema}.task`)).toBe(n);
+  expect(await count(tl, `SELECT count(DISTINCT task_id)::int AS n FROM ${schema}.runs`)).toBe(n);
+  expect(await count(tl, `SELECT count(*)::int AS n FROM (SELECT task_id FROM ${schema}.accepted GROUP BY task_id HAVING count(*) > 1) d`)).toBe(0);
+  for (const w of pool) w.process.kill("SIGTERM");
+  await Promise.all(pool.map((w) => w.exited));
+}
+
 describe.skipIf(!url)("crash recovery on PostgreSQL", () => {
   it("chaos: 3 workers drain 5,000 tasks while one is SIGKILLed and restarted every second", async () => {
     const schema = freshSchema();
     const tl = await Tasklane.open({ database: url!, schema, logger: silentLogger, maintenance: { intervalMs: 100 } });
     try {
-      await tl.engine.driver.exec(`
-        CREATE TABLE ${schema}.runs (task_id bigint NOT NULL, pid integer NOT NULL);
-        CREATE TABLE ${schema}.accepted (task_id bigint NOT NULL, pid integer NOT NULL);`);
-      tl.startMaintenance();
       const env = { TL_HANDLER_MS: "20", TL_CONCURRENCY: "10", TL_LEASE_MS: "600", TL_RECORD: "1", TL_MAINTENANCE: "0" };
-      const pool = [worker(url!, schema, env), worker(url!, schema, env), worker(url!, schema, env)];
-      await Promise.all(pool.map((w) => w.waitFor(/^ready$/)));
+      const pool = await recordingPool(tl, schema, env);
+      tl.startMaintenance();
       for (let i = 0; i < 5; i++) await tl.enqueueMany(Array.from({ length: 1000 }, () => ({ topic: "job" })));
-
-      let kills = 0;
       const done = () => count(tl, `SELECT count(*)::int AS n FROM ${schema}.task WHERE state = 'completed'`);
-      while ((await done()) < 5000) {
-        if (kills >= 30) throw new Error("not drained after 30 kills");
-        await new Promise((r) => setTimeout(r, 1000));
-        const victim = Math.floor(Math.random() * pool.length);
-        pool[victim]!.process.kill("SIGKILL");
-        await pool[victim]!.exited;
-        kills++;
-        pool[victim] = worker(url!, schema, env);
-        await pool[victim]!.waitFor(/^ready$/);
-      }
+      const kills = await killWhile(pool, async () => (await done()) < 5000, env, schema, 30);
       expect(kills).toBeGreaterThan(0);
-      expect(await count(tl, `SELECT count(*)::int AS n FROM ${schema}.task WHERE state <> 'completed'`)).toBe(0);
-      // Every task ran at least once; some ran again after a kill (at least once, fenced).
-      expect(await count(tl, `SELECT count(DISTINCT task_id)::int AS n FROM ${schema}.runs`)).toBe(5000);
-      // No task had two accepted completions.
-      expect(await count(tl, `SELECT count(*)::int AS n FROM (SELECT task_id FROM ${schema}.accepted GROUP BY task_id HAVING count(*) > 1) d`)).toBe(0);
-      for (const w of pool) w.process.kill("SIGTERM");
-      await Promise.all(pool.map((w) => w.exited));
+      // Every task ran at least once; some ran again after a kill (at least once, fenced); none
+      // had two accepted completions.
+      await expectEachOnce(tl, schema, 5000, pool);
     } finally {
       await tl.close();
     }
@@ -69,44 +86,23 @@ describe.skipIf(!url)("crash recovery on PostgreSQL", () => {
     const schema = freshSchema();
     const tl = await Tasklane.open({ database: url!, schema, logger: silentLogger, maintenance: { intervalMs: 100 } });
     try {
-      await tl.engine.driver.exec(`
-        CREATE TABLE ${schema}.runs (task_id bigint NOT NULL, pid integer NOT NULL);
-        CREATE TABLE ${schema}.accepted (task_id bigint NOT NULL, pid integer NOT NULL);`);
-      tl.startMaintenance();
       const env = { TL_HANDLER_MS: "5", TL_CONCURRENCY: "4", TL_LEASE_MS: "600", TL_RECORD: "1", TL_MAINTENANCE: "0" };
-      const pool = [worker(url!, schema, env), worker(url!, schema, env), worker(url!, schema, env)];
-      await Promise.all(pool.map((w) => w.waitFor(/^ready$/)));
+      const pool = await recordingPool(tl, schema, env);
+      tl.startMaintenance();
       let enqueued = 0;
       let handedOff = 0;
-      const producer = (async () => {
-        // 5 producers of single enqueues: idle workers get most of them handed off.
-        await Promise.all(Array.from({ length: 5 }, async () => {
-          while (enqueued < 1500) {
-            enqueued++;
-            if ((await tl.enqueue("job", null)).state === "running") handedOff++;
-          }
-        }));
-      })();
-      let kills = 0;
+      // 5 producers of single enqueues: idle workers get most of them handed off.
+      const producer = Promise.all(Array.from({ length: 5 }, async () => {
+        while (enqueued < 1500) {
+          enqueued++;
+          if ((await tl.enqueue("job", null)).state === "running") handedOff++;
+        }
+      }));
       const done = () => count(tl, `SELECT count(*)::int AS n FROM ${schema}.task WHERE state = 'completed'`);
-      while (enqueued < 1500 || (await done()) < 1500) {
-        if (kills >= 40) throw new Error("not drained after 40 kills");
-        await new Promise((r) => setTimeout(r, 1000));
-        const victim = Math.floor(Math.random() * pool.length);
-        pool[victim]!.process.kill("SIGKILL");
-        await pool[victim]!.exited;
-        kills++;
-        pool[victim] = worker(url!, schema, env);
-        await pool[victim]!.waitFor(/^ready$/);
-      }
+      await killWhile(pool, async () => enqueued < 1500 || (await done()) < 1500, env, schema, 40);
       await producer;
       expect(handedOff).toBeGreaterThan(0);
-      expect(await count(tl, `SELECT count(*)::int AS n FROM ${schema}.task WHERE state <> 'completed'`)).toBe(0);
-      expect(await count(tl, `SELECT count(*)::int AS n FROM ${schema}.task`)).toBe(1500);
-      expect(await count(tl, `SELECT count(DISTINCT task_id)::int AS n FROM ${schema}.runs`)).toBe(1500);
-      expect(await count(tl, `SELECT count(*)::int AS n FROM (SELECT task_id FROM ${schema}.accepted GROUP BY task_id HAVING count(*) > 1) d`)).toBe(0);
-      for (const w of pool) w.process.kill("SIGTERM");
-      await Promise.all(pool.map((w) => w.exited));
+      await expectEachOnce(tl, schema, 1500, pool);
     } finally {
       await tl.close();
     }
