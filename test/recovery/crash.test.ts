@@ -68,8 +68,8 @@ describe.skipIf(!url)("crash recovery on PostgreSQL", () => {
     const tl = await Tasklane.open({ database: url!, schema, logger: silentLogger, maintenance: { intervalMs: 100 } });
     try {
       const env = { TL_HANDLER_MS: "20", TL_CONCURRENCY: "10", TL_LEASE_MS: "600", TL_RECORD: "1", TL_MAINTENANCE: "0" };
-      const pool = await recordingPool(tl, schema, env);
       tl.startMaintenance();
+      const pool = await recordingPool(tl, schema, env);
       for (let i = 0; i < 5; i++) await tl.enqueueMany(Array.from({ length: 1000 }, () => ({ topic: "job" })));
       const done = () => count(tl, `SELECT count(*)::int AS n FROM ${schema}.task WHERE state = 'completed'`);
       const kills = await killWhile(pool, async () => (await done()) < 5000, env, schema, 30);
@@ -87,8 +87,8 @@ describe.skipIf(!url)("crash recovery on PostgreSQL", () => {
     const tl = await Tasklane.open({ database: url!, schema, logger: silentLogger, maintenance: { intervalMs: 100 } });
     try {
       const env = { TL_HANDLER_MS: "5", TL_CONCURRENCY: "4", TL_LEASE_MS: "600", TL_RECORD: "1", TL_MAINTENANCE: "0" };
-      const pool = await recordingPool(tl, schema, env);
       tl.startMaintenance();
+      const pool = await recordingPool(tl, schema, env);
       let enqueued = 0;
       let handedOff = 0;
       // 5 producers of single enqueues: idle workers get most of them handed off.
