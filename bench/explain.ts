@@ -26,6 +26,7 @@ const { values } = parseArgs({
     drained: { type: "string", default: "0" },
     "no-analyze": { type: "boolean", default: false },
     set: { type: "string", multiple: true, default: [] },
+    "drop-index": { type: "string", multiple: true, default: [] },
   },
 });
 const backend = values.backend as BackendKind;
@@ -49,6 +50,12 @@ try {
   for (const b of chunks(backlog, 1000, (i) => ({ topic: "bench.noop", payload: { i } }))) await tl.enqueueMany(b);
   // --no-analyze: leave the table as enqueueing left it (no statistics yet), as a drain that starts
   // right after a bulk enqueue sees it before autovacuum's ANALYZE (PGlite never runs one).
+  // --drop-index NAME: measure without one of the task table's indexes (an experiment: what an
+  // index costs the claim, the completion and the insert).
+  for (const name of values["drop-index"]) {
+    if (!/^[a-z_]+$/.test(name)) throw new Error(`--drop-index ${name}: an index name`);
+    await db.sql(`DROP INDEX "${tl.schema}".${name}`);
+  }
   if (!values["no-analyze"]) await db.sql(`VACUUM ANALYZE "${tl.schema}".task`);
   // --drained N: claim and complete N of the backlog first, without VACUUM, as a drain in
   // progress leaves the table (dead entries at the head of the claim index).
