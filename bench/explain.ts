@@ -5,6 +5,7 @@
  * share of each can be told apart.
  *
  *   node --import tsx bench/explain.ts [--backlog 100000] [--history 0] [--batch 1000] [--backend pg|pglite]
+ *                                      [--drop-index task_state_idx …]
  *
  * Each EXPLAIN ANALYZE runs inside a transaction that is rolled back, so the table stays as loaded.
  */

@@ -192,7 +192,16 @@ async function main(): Promise<void> {
     for (const backend of backends) {
       const outFile = outFileFor(backend);
       mkdirSync(dirname(outFile), { recursive: true });
-      const file: ResultFile = loadResultFile(outFile) ?? ({ entries: {} } as ResultFile);
+      const file: ResultFile = loadResultFile(outFile) ?? ({ entries: {}, provisional: false } as ResultFile);
+      // Whether a measurement was taken on an idle machine belongs to its entry: a later partial
+      // run, clean or not, must not relabel the entries it did not measure. Entries from before
+      // this was recorded per entry take their file's label.
+      for (const e of Object.values(file.entries)) e.clean ??= !file.provisional;
+      const label = () => {
+        const provisional = Object.values(file.entries).some((e) => !e.clean);
+        file.provisional = provisional;
+        file.note = provisional ? "provisional: some entries were taken while other work ran on the machine" : "taken on an otherwise idle machine";
+      };
       Object.assign(file, {
         tool: "tasklane",
         backend,
@@ -202,9 +211,8 @@ async function main(): Promise<void> {
           ...(backend === "pg" ? { pg: version("pg") } : { "@electric-sql/pglite": version("@electric-sql/pglite") }),
         },
         machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, mem_gb: Math.round(totalmem() / 2 ** 30) },
-        provisional: !opt.clean,
-        note: opt.clean ? "taken on an otherwise idle machine" : "provisional: taken while other work ran on the machine",
       });
+      label();
       if (backend === "pg") file.postgres = await pgServerInfo(server!.url);
       for (const item of items) {
         if (item.backends && !item.backends.includes(backend)) continue;
@@ -230,8 +238,10 @@ async function main(): Promise<void> {
           ...s,
           runs: results,
           at: new Date().toISOString(),
+          clean: Boolean(opt.clean),
         };
         file.entries[item.key] = entry;
+        label();
         console.log(`[tasklane ${backend}] ${item.key} MEDIAN ${JSON.stringify(s.median)} (ok ${s.runs_ok}/${item.runs})${s.skipped ? ` ${s.skipped}` : ""}`);
         writeFileSync(outFile, JSON.stringify(file, null, 2) + "\n");
       }

@@ -19,6 +19,8 @@ export interface Entry {
   skipped?: string;
   runs: MeasureResult[];
   at: string;
+  /** Taken on an otherwise idle machine (`--clean`). Missing in files from before it was per entry. */
+  clean?: boolean;
 }
 
 export interface ResultFile {
@@ -27,7 +29,7 @@ export interface ResultFile {
   versions: Record<string, string | null>;
   machine: { cpus: number; cpu_model?: string; mem_gb: number };
   postgres?: Record<string, string>;
-  /** True until a run on an otherwise idle machine replaces these numbers. */
+  /** True while any entry was taken without `--clean` (other work may have run on the machine). */
   provisional: boolean;
   note?: string;
   /** Where the peers' numbers of this run are (relative to the repository), when `--peers` ran them. */
