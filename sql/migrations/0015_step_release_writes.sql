@@ -26,6 +26,12 @@ DECLARE
   open_pids bigint[];
   n integer;
 BEGIN
+  -- Statements of plain tasks only (no process step) leave at once: one scan of the new rows, as
+  -- before this version.
+  IF NOT EXISTS (SELECT 1 FROM new_rows WHERE process_id IS NOT NULL) THEN
+    RETURN NULL;
+  END IF;
+
   -- 0. Steps that freed their children and run again (an operator retried a step that failed or
   -- expired under `continue`): their edges now remember that the children were freed, so that
   -- the step's next finish does not free them a second time. Here, not in the retry statements,
@@ -40,7 +46,7 @@ BEGIN
        AND e.parent_id IN (SELECT nr.id FROM new_rows nr WHERE nr.state NOT IN ('completed', 'failed', 'cancelled', 'expired'));
   END IF;
 
-  -- Plain tasks (no process) leave at once: one scan of the statement's new rows.
+  -- Statements that finished no step leave here.
   IF NOT EXISTS (SELECT 1 FROM new_rows WHERE process_id IS NOT NULL AND state IN ('completed', 'failed', 'cancelled', 'expired')) THEN
     RETURN NULL;
   END IF;
