@@ -45,7 +45,7 @@ export interface ResultFile {
 /** Keys whose median is reported, per scenario (as the peers' harness does). */
 const MEDIAN_KEYS: Record<string, string[]> = {
   A: ["batch_jobs_per_s", "single_seq_jobs_per_s", "single_par_jobs_per_s"],
-  B: ["jobs_per_s", "jobs_per_s_incl_start", "enqueue_ms", "drain_ms", "history_seed_ms"],
+  B: ["jobs_per_s", "jobs_per_s_incl_start", "enqueue_ms", "drain_ms", "history_seed_ms", "worker_cpu_us_per_task"],
   C: ["p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms", "enqueue_call_p50_ms"],
   D: ["wall_s", "ideal_floor_s", "efficiency", "workflows_per_s", "enqueue_ms", "max_inflight_seen", "peak_rss_mb", "peak_heap_mb"],
 };

@@ -25,7 +25,8 @@ export type WorkerMessage =
   | { type: "started"; tStart: number; tReady: number }
   | { type: "first"; t: number }
   | { type: "start"; i: number; t: number }
-  | { type: "count"; handled: number }
+  /** `cpuUs`: CPU time (user + system) of the worker's process since the first handler started. */
+  | { type: "count"; handled: number; cpuUs: number }
   | { type: "stopped"; handled: number; queryStats?: QueryStats }
   | { type: "error"; message: string };
 
@@ -41,11 +42,13 @@ export function workerSide(tl: Tasklane, config: WorkerSideConfig, emit: (m: Wor
   // On PGlite the producer's instance is this one and is instrumented there.
   const stats = queryStatsEnabled() && tl.backend === "pg" ? instrument(tl) : undefined;
   let first = true;
+  let cpu0: NodeJS.CpuUsage | undefined;
   tl.define(NOOP_TOPIC, async (task) => {
     const t = now();
     handled++;
     if (first) {
       first = false;
+      cpu0 = process.cpuUsage();
       emit({ type: "first", t });
     }
     if (config.mode === "latency") emit({ type: "start", i: (task.payload as { i: number }).i, t });
@@ -64,7 +67,8 @@ export function workerSide(tl: Tasklane, config: WorkerSideConfig, emit: (m: Wor
       await worker.start();
       emit({ type: "started", tStart, tReady: now() });
     } else if (c.cmd === "count") {
-      emit({ type: "count", handled });
+      const cpu = cpu0 ? process.cpuUsage(cpu0) : { user: 0, system: 0 };
+      emit({ type: "count", handled, cpuUs: cpu.user + cpu.system });
     } else if (c.cmd === "stop") {
       await worker.stop({ graceMs: 5_000 });
       emit({ type: "stopped", handled, ...(stats && { queryStats: stats() }) });

@@ -65,9 +65,12 @@ export async function scenarioB(db: BenchDb, cfg: MeasureConfig): Promise<Measur
     const { t: tFirst } = await host.next("first", 600_000);
     // Handlers first (cheap: the worker's counter), then the table, like the peers' harness.
     const h = host;
+    let cpuUs = 0;
     await waitUntil("handlers", async () => {
       h.send({ cmd: "count" });
-      return (await h.next("count")).handled >= cfg.jobs;
+      const count = await h.next("count");
+      cpuUs = count.cpuUs;
+      return count.handled >= cfg.jobs;
     }, { intervalMs: 10 });
     const tEnd = await waitUntil("queue empty", async () => (await unfinished(db, tl.schema)) === 0, { intervalMs: 20 });
     out.worker_start_ms = tReady - tStart;
@@ -75,6 +78,10 @@ export async function scenarioB(db: BenchDb, cfg: MeasureConfig): Promise<Measur
     out.drain_ms = tEnd - tFirst;
     out.jobs_per_s = (cfg.jobs / (tEnd - tFirst)) * 1000;
     out.jobs_per_s_incl_start = (cfg.jobs / (tEnd - tStart)) * 1000;
+    // CPU of the worker's process from the first handler start until every handler ran, per task:
+    // steadier than the rate on a machine whose speed drifts (on PGlite it includes the database,
+    // which runs in that process).
+    out.worker_cpu_us_per_task = cpuUs / cfg.jobs;
     out.handler_calls = await host.stop();
     if (producerStats) out.query_stats = { producer: producerStats(), ...(host.queryStats && { worker: host.queryStats }) };
     host = undefined;
