@@ -35,6 +35,16 @@ import { errorRecord, runningTaskFromRow, safeJson, terminalStates, WaitForEvent
 
 const FINISHED: ReadonlySet<string> = new Set(terminalStates);
 
+/** `ctx.waitForEvent`: one function for every context (it needs nothing of the attempt). */
+const waitForEvent: TaskContext["waitForEvent"] = (name, options = {}) => {
+  if (typeof name !== "string" || name.trim() === "") throw new ValidationError("waitForEvent: the event name must be a non-empty string", { field: "name" });
+  const timeoutMs = options.timeoutMs ?? null;
+  if (timeoutMs !== null && !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs < 2 ** 31)) {
+    throw new ValidationError("waitForEvent: timeoutMs must be a positive integer of milliseconds", { field: "timeoutMs" });
+  }
+  return new WaitForEvent(name, timeoutMs);
+};
+
 /** Resolved worker options. */
 export interface WorkerConfig {
   topics: string[];
@@ -420,14 +430,7 @@ export class Worker {
       log: this.#engine.logger,
       parents,
       failedParents,
-      waitForEvent(name, options = {}) {
-        if (typeof name !== "string" || name.trim() === "") throw new ValidationError("waitForEvent: the event name must be a non-empty string", { field: "name" });
-        const timeoutMs = options.timeoutMs ?? null;
-        if (timeoutMs !== null && !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs < 2 ** 31)) {
-          throw new ValidationError("waitForEvent: timeoutMs must be a positive integer of milliseconds", { field: "timeoutMs" });
-        }
-        return new WaitForEvent(name, timeoutMs);
-      },
+      waitForEvent,
     };
     if (row.process_id != null) ctx.input = row.process_input ?? null;
     if (row.event != null) ctx.event = row.event as { name: string; data: unknown };
