@@ -24,6 +24,7 @@ DECLARE
   f_policies text[];
   f_steps text[];
   open_pids bigint[];
+  freed_before bigint[];
   n integer;
 BEGIN
   -- Statements of plain tasks only (no process step) leave at once: one scan of the new rows, as
@@ -36,13 +37,13 @@ BEGIN
   -- expired under `continue`): their edges now remember that the children were freed, so that
   -- the step's next finish does not free them a second time. Here, not in the retry statements,
   -- so that every statement that reopens a step does it, from any release of the engine.
-  IF EXISTS (SELECT 1 FROM old_rows o
-              WHERE o.process_id IS NOT NULL AND o.state IN ('failed', 'expired') AND o.on_failure = 'continue') THEN
+  SELECT array_agg(o.id) INTO freed_before
+    FROM old_rows o
+   WHERE o.process_id IS NOT NULL AND o.state IN ('failed', 'expired') AND o.on_failure = 'continue';
+  IF freed_before IS NOT NULL THEN
     UPDATE {schema}.task_edge e
        SET released = true
-     WHERE NOT e.released
-       AND e.parent_id IN (SELECT o.id FROM old_rows o
-                            WHERE o.process_id IS NOT NULL AND o.state IN ('failed', 'expired') AND o.on_failure = 'continue')
+     WHERE e.parent_id = ANY(freed_before) AND NOT e.released
        AND e.parent_id IN (SELECT nr.id FROM new_rows nr WHERE nr.state NOT IN ('completed', 'failed', 'cancelled', 'expired'));
   END IF;
 
