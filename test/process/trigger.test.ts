@@ -9,20 +9,24 @@ import { expect, it } from "vitest";
 import type { Tasklane } from "../../src/index.js";
 import { describeBackends } from "../support/backends.js";
 
-/** Moves the named steps of a process to their given terminal states in one statement. */
-async function finishInOneStatement(tl: Tasklane, processId: string, states: Record<string, "completed" | "failed">): Promise<void> {
-  const process = (await tl.getProcess(processId))!;
-  const ids = Object.keys(states).map((name) => process.steps.find((s) => s.name === name)!.taskId);
+/** Moves tasks to the given terminal states in one statement. */
+async function finishTasks(tl: Tasklane, ids: string[], states: ("completed" | "failed")[]): Promise<void> {
   await tl.engine.driver.query(
     {
-      name: "test_finish_steps",
+      name: "test_finish_tasks",
       text: `UPDATE "${tl.schema}".task t
                 SET state = u.state, finished_at = now(), attempt = 1
                FROM unnest($1::bigint[], $2::text[]) AS u(id, state)
               WHERE t.id = u.id`,
     },
-    [ids, Object.values(states)],
+    [ids, states],
   );
+}
+
+/** Moves the named steps of a process to their given terminal states in one statement. */
+async function finishInOneStatement(tl: Tasklane, processId: string, states: Record<string, "completed" | "failed">): Promise<void> {
+  const process = (await tl.getProcess(processId))!;
+  await finishTasks(tl, Object.keys(states).map((name) => process.steps.find((s) => s.name === name)!.taskId), Object.values(states));
 }
 
 describeBackends("the process trigger, several steps in one statement", (backend) => {
@@ -52,19 +56,13 @@ describeBackends("the process trigger, several steps in one statement", (backend
     const firstSteps = (await tl.getProcess(first.process.id))!.steps;
     const secondSteps = (await tl.getProcess(second.process.id))!.steps;
     // One statement: p's first step (frees its second) and q's only step.
-    await tl.engine.driver.query(
-      { name: "test_finish_two", text: `UPDATE "${tl.schema}".task SET state = 'completed', finished_at = now(), attempt = 1 WHERE id = ANY($1::bigint[])` },
-      [[firstSteps.find((s) => s.name === "a")!.taskId, secondSteps[0]!.taskId]],
-    );
+    await finishTasks(tl, [firstSteps.find((s) => s.name === "a")!.taskId, secondSteps[0]!.taskId], ["completed", "completed"]);
     const p = (await tl.getProcess(first.process.id))!;
     expect(p.state).toBe("running");
     expect(p.steps.find((s) => s.name === "b")!.state).toBe("ready");
     expect((await tl.getProcess(second.process.id))!.state).toBe("completed");
     // Then p's second step: p completes.
-    await tl.engine.driver.query(
-      { name: "test_finish_one", text: `UPDATE "${tl.schema}".task SET state = 'completed', finished_at = now(), attempt = 1 WHERE id = $1::bigint` },
-      [p.steps.find((s) => s.name === "b")!.taskId],
-    );
+    await finishInOneStatement(tl, first.process.id, { b: "completed" });
     expect((await tl.getProcess(first.process.id))!.state).toBe("completed");
   });
 });
