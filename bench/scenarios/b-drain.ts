@@ -79,8 +79,8 @@ export async function scenarioB(db: BenchDb, cfg: MeasureConfig): Promise<Measur
     out.jobs_per_s = (cfg.jobs / (tEnd - tFirst)) * 1000;
     out.jobs_per_s_incl_start = (cfg.jobs / (tEnd - tStart)) * 1000;
     // CPU of the worker's process from the first handler start until every handler ran, per task:
-    // steadier than the rate on a machine whose speed drifts (on PGlite it includes the database,
-    // which runs in that process).
+    // what a change to the worker moves (on PGlite it includes the database, which runs in that
+    // process). It drifts with the machine too: compare it in alternating runs.
     out.worker_cpu_us_per_task = cpuUs / cfg.jobs;
     out.handler_calls = await host.stop();
     if (producerStats) out.query_stats = { producer: producerStats(), ...(host.queryStats && { worker: host.queryStats }) };
