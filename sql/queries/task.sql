@@ -39,9 +39,14 @@ SELECT id, key, run_at, now() AS now, (SELECT count(*) FROM woken) AS woken FROM
 
 -- name: TaskInsertUniform
 -- The common batch: plain tasks without keys whose options (after each topic's defaults) are all
--- the same, so only topic and payload vary per row. Sends 2 arrays instead of 23 and answers one
--- row (the new ids in input order and the statement's now()) instead of a row per task: at 1,000
--- tasks a call this is about half the time of TaskInsertMany. enqueue.ts picks it.
+-- the same, so only topic and payload vary per row. Sends the topics and one JSON array of the
+-- payloads instead of 23 arrays, and answers one row (the new ids in input order as one text, and
+-- the statement's now()) instead of a row per task: at 1,000 tasks a call this is about half the
+-- time of TaskInsertMany. enqueue.ts picks it.
+-- The payloads travel as one JSON document rather than a jsonb[]: the driver then escapes no
+-- element and the server parses one value (1,000 payloads: about 2 ms less per call, measured).
+-- The ids come back as text for the same reason: splitting it costs a fraction of parsing a
+-- bigint[].
 WITH d AS (
   SELECT coalesce($3::timestamptz, now() + coalesce($4::integer, 0) * interval '1 millisecond') AS due
 ), inserted AS (
@@ -51,7 +56,7 @@ WITH d AS (
   SELECT i.topic, 'ready', i.payload, $5::integer, d.due, $6::integer,
          $7::text, $8::integer, $9::integer, $10::boolean, $11::text[],
          $12::integer, $13::integer, $14::integer, $15::integer, d.due + $15::integer * interval '1 millisecond', $16::jsonb
-    FROM d, unnest($1::text[], $2::jsonb[]) WITH ORDINALITY AS i(topic, payload, n)
+    FROM d, ROWS FROM (unnest($1::text[]), jsonb_array_elements($2::jsonb)) WITH ORDINALITY AS i(topic, payload, n)
    ORDER BY i.n
   RETURNING id, topic
 ), woken AS (
@@ -60,7 +65,7 @@ WITH d AS (
    WHERE (SELECT due FROM d) <= now()
 )
 -- Identity values grow in insertion order, which ORDER BY n made the input order.
-SELECT array_agg(id ORDER BY id) AS ids, now() AS now, (SELECT count(*) FROM woken) AS woken FROM inserted;
+SELECT array_to_string(array_agg(id ORDER BY id), ',') AS ids, now() AS now, (SELECT count(*) FROM woken) AS woken FROM inserted;
 
 -- name: TaskInsertOne
 -- One task (enqueue), with handoff: when it is due now, $18 is true and a worker of its topic

@@ -30,7 +30,9 @@ export interface TaskInput {
 /** Validates one `enqueue` call's arguments into a {@link TaskInput}. */
 export function taskInput(topic: unknown, payload: unknown, options: unknown, maxPayloadBytes: number): TaskInput {
   const name = parseTopic(topic);
-  const { tx: _tx, ...parsed } = parseOptions(enqueueOptionsSchema, options, "enqueue options");
+  // No options (every option of enqueueOptionsSchema is optional and has no default, so its parse
+  // of {} is {}): skipped, a third of validating a batch item. Anything else is parsed in full.
+  const { tx: _tx, ...parsed } = isEmptyPlainObject(options) ? {} : parseOptions(enqueueOptionsSchema, options, "enqueue options");
   if (parsed.runAt && parsed.delayMs !== undefined) {
     throw new ValidationError("invalid enqueue options: give runAt or delayMs, not both", { field: "runAt" });
   }
@@ -52,6 +54,14 @@ export function taskInput(topic: unknown, payload: unknown, options: unknown, ma
     });
   }
   return { topic: name, payloadJson, options: parsed };
+}
+
+/** Whether `value` is undefined, null or a plain object without own properties. */
+function isEmptyPlainObject(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const _ in value) return false;
+  return Object.getOwnPropertySymbols(value).length === 0;
 }
 
 /** Quotes a string array as a PostgreSQL array literal (tags travel as text through unnest). */
@@ -100,11 +110,20 @@ const UNIFORM_COLUMNS = [2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17] as const;
  * and every option the same after each topic's defaults. Undefined otherwise.
  */
 function uniformValues(inputs: readonly TaskInput[], rows: readonly unknown[][]): unknown[] | undefined {
+  let length = 0;
   for (const input of inputs) {
     if (input.options.key !== undefined || input.processId !== undefined || input.state !== undefined) return undefined;
+    length += input.payloadJson.length;
   }
+  // TaskInsertUniform sends the payloads as one jsonb, and a jsonb value holds at most 256 MB;
+  // a batch that could be larger (3 bytes per UTF-16 unit at most) goes through TaskInsertMany,
+  // whose jsonb[] carries up to 1 GB like any parameter.
+  if (length * 3 > MAX_UNIFORM_PAYLOAD_BYTES) return undefined;
   return sameOptions(rows) ? UNIFORM_COLUMNS.map((c) => rows[0]![c]) : undefined;
 }
+
+/** The most payload bytes TaskInsertUniform takes in one call (below jsonb's 256 MB limit). */
+const MAX_UNIFORM_PAYLOAD_BYTES = 192 * 1024 * 1024;
 
 /** Whether every row has the first row's options (the {@link UNIFORM_COLUMNS}). */
 function sameOptions(rows: readonly unknown[][]): boolean {
@@ -148,17 +167,18 @@ async function insertUniform(
   trace: string | null,
 ): Promise<EnqueuedTask[]> {
   const [priority, runAt, delayMs, maxAttempts] = shared as [number, string | null, number | null, number];
-  const [row] = await db.query<{ ids: string[]; now: Date }>(queries.get("TaskInsertUniform"), [
+  const [row] = await db.query<{ ids: string; now: Date }>(queries.get("TaskInsertUniform"), [
     inputs.map((i) => i.topic),
-    inputs.map((i) => i.payloadJson),
+    `[${inputs.map((i) => i.payloadJson).join(",")}]`,
     runAt,
     delayMs,
     ...shared.filter((_, c) => c !== 1 && c !== 2),
     trace,
   ]);
-  const { ids, now } = row!;
+  const ids = row!.ids.split(",");
+  const now = row!.now;
   const due = runAt !== null ? new Date(runAt) : new Date(now.getTime() + (delayMs ?? 0));
-  return inputs.map((input, i) => createdTask(input, priority, maxAttempts, definitions, String(ids[i]), due, now));
+  return inputs.map((input, i) => createdTask(input, priority, maxAttempts, definitions, ids[i]!, due, now));
 }
 
 /** A task just inserted, built from its input and what the insert answered: no row is read back. */

@@ -42,6 +42,35 @@ describeBackends("enqueue", (backend) => {
     expect(Number(uniform[1]!.id)).toBeGreaterThan(Number(uniform[0]!.id));
   });
 
+  it("stores a uniform batch's payloads and topics exactly, whatever characters they hold, in input order", async () => {
+    const tl = await backend.open();
+    const payloads = [
+      'q"uote', "back\\slash", "{a,b}", ",", "[1,2]", "\u00e9\u4e2d\ud83d\ude00", "line\nbreak\ttab", "\u0001",
+      { nested: { "k\"ey": ["x", null, 1.5, true] } }, [], {}, 0, null, "",
+    ];
+    const topics = ['t,"1"', "t{2}", " t3 "];
+    const tasks = await tl.enqueueMany(payloads.map((payload, i) => ({ topic: topics[i % 3]!, payload })));
+    expect(tasks.map((t) => t.payload)).toEqual(payloads);
+    expect(tasks.map((t) => t.topic)).toEqual(payloads.map((_, i) => topics[i % 3]!.trim()));
+    const ids = tasks.map((t) => Number(t.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    for (const task of tasks) {
+      const { created: _created, ...rest } = task;
+      expect(await tl.getTask(task.id)).toEqual(rest);
+    }
+  });
+
+  it("validates every item of a batch: an item with options is checked in full, a bad topic after a good one is refused", async () => {
+    const tl = await backend.open();
+    const unknown = await tl.enqueueMany([{ topic: "a" }, { topic: "a", colour: "red" } as never]).catch((e) => e);
+    expect(unknown).toBeInstanceOf(ValidationError);
+    expect(unknown.message).toContain("item 1");
+    const empty = await tl.enqueueMany([{ topic: "a" }, { topic: "" }]).catch((e) => e);
+    expect(empty).toBeInstanceOf(ValidationError);
+    expect(empty.message).toContain("item 1");
+    expect((await tl.listTasks()).tasks).toHaveLength(0);
+  });
+
   it("returns the existing task for a key that exists, and says it was not created", async () => {
     const tl = await backend.open();
     const first = await tl.enqueue("a", { n: 1 }, { key: "k" });
