@@ -3,10 +3,11 @@
 -- name: TaskStatsLive
 -- Exact counts of every task that is not completed, by topic and state. Completed tasks, the
 -- bulk of any history, are counted apart (below); the others are the backlog and the failures
--- an operator acts on, and task_state_idx (which leaves completed tasks out) serves this scan.
+-- an operator acts on. Ready tasks are named apart: task_claim_idx holds them and task_state_idx
+-- the other unfinished ones (migration 0016), so this reads the two indexes, not the history.
 SELECT topic, state, count(*)::bigint AS n
   FROM {schema}.task
- WHERE state <> 'completed'
+ WHERE state = 'ready' OR state NOT IN ('completed', 'ready')
  GROUP BY topic, state;
 
 -- name: TaskStatsCompleted

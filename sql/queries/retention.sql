@@ -82,10 +82,10 @@ SELECT greatest(count(*) - $1, 0)::integer AS n FROM {schema}.task
  WHERE process_id IS NULL AND state IN ('completed', 'failed', 'cancelled', 'expired');
 
 -- name: CountUnfinished
--- Back-pressure: unfinished tasks in all, and of the topics in $1 (served by the partial index
--- task_state_idx, which leaves completed tasks out).
+-- Back-pressure: unfinished tasks in all, and of the topics in $1 (served by the partial indexes
+-- task_claim_idx for the ready ones and task_state_idx for the others: see TaskStatsLive).
 SELECT coalesce(sum(n), 0)::integer AS total,
        coalesce(jsonb_object_agg(topic, n) FILTER (WHERE topic = ANY($1::text[])), '{}'::jsonb) AS by_topic
   FROM (SELECT topic, count(*) AS n FROM {schema}.task
-         WHERE state IN ('pending', 'ready', 'running', 'waiting', 'suspended')
+         WHERE state = 'ready' OR state IN ('pending', 'running', 'waiting', 'suspended')
          GROUP BY topic) AS t;
