@@ -7,18 +7,16 @@
  */
 import { expect, it } from "vitest";
 import type { Tasklane } from "../../src/index.js";
+import { adHoc } from "../../src/db/queries.js";
 import { describeBackends } from "../support/backends.js";
 
 /** Moves tasks to the given terminal states in one statement. */
 async function finishTasks(tl: Tasklane, ids: string[], states: ("completed" | "failed")[]): Promise<void> {
   await tl.engine.driver.query(
-    {
-      name: "test_finish_tasks",
-      text: `UPDATE "${tl.schema}".task t
-                SET state = u.state, finished_at = now(), attempt = 1
-               FROM unnest($1::bigint[], $2::text[]) AS u(id, state)
-              WHERE t.id = u.id`,
-    },
+    adHoc(`UPDATE "${tl.schema}".task t
+              SET state = u.state, finished_at = now(), attempt = 1
+             FROM unnest($1::bigint[], $2::text[]) AS u(id, state)
+            WHERE t.id = u.id`),
     [ids, states],
   );
 }

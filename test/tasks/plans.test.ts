@@ -7,26 +7,21 @@
  */
 import { expect, it } from "vitest";
 import type { Tasklane } from "../../src/index.js";
+import { adHoc } from "../../src/db/queries.js";
 import { describeBackends } from "../support/backends.js";
 
 /** Inserts `n` tasks in `state` with one statement (the shape of the rows does not matter here). */
 async function insertRows(tl: Tasklane, n: number, state: string): Promise<void> {
   await tl.engine.driver.query(
-    {
-      name: "",
-      text: `INSERT INTO "${tl.schema}".task (topic, state, run_at, max_attempts, backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter)
-             SELECT 't' || (g % 3), $2, now(), 3, 'constant', 1, 1, false FROM generate_series(1, $1::integer) AS g`,
-    },
+    adHoc(`INSERT INTO "${tl.schema}".task (topic, state, run_at, max_attempts, backoff, backoff_initial_ms, backoff_max_ms, backoff_jitter)
+           SELECT 't' || (g % 3), $2, now(), 3, 'constant', 1, 1, false FROM generate_series(1, $1::integer) AS g`),
     [n, state],
   );
 }
 
 /** The plan of a named query with these parameters, as text. */
 async function plan(tl: Tasklane, name: string, params: unknown[]): Promise<string> {
-  const rows = await tl.engine.driver.query<Record<string, string>>(
-    { name: "", text: `EXPLAIN ${tl.engine.queries.get(name).text}` },
-    params,
-  );
+  const rows = await tl.engine.driver.query<Record<string, string>>(adHoc(`EXPLAIN ${tl.engine.queries.get(name).text}`), params);
   return rows.map((r) => Object.values(r)[0]).join("\n");
 }
 
@@ -37,7 +32,7 @@ describeBackends("the plans of the multi-state counts", (backend) => {
     await insertRows(tl, 2_000, "ready");
     await insertRows(tl, 50, "failed");
     await insertRows(tl, 20, "running");
-    await tl.engine.driver.query({ name: "", text: `ANALYZE "${tl.schema}".task` });
+    await tl.engine.driver.query(adHoc(`ANALYZE "${tl.schema}".task`));
     const external = [null, null, false, false, false, false, false, false, null, null, null, null, null];
     for (const [name, params] of [["TaskStatsLive", []], ["CountUnfinished", [["t1"]]], ["ExternalCount", external]] as const) {
       const text = await plan(tl, name, [...params]);
