@@ -24,6 +24,12 @@ export interface Capabilities {
   readonly multiProcess: boolean;
   /** Connections the pool may open at once (1 for PGlite); reported to operators. */
   readonly maxConnections: number;
+  /**
+   * True when a wide answer of many rows is cheaper as one JSON text per row than as its columns:
+   * PGlite parses every field of an answer in JavaScript, on the thread that also runs the
+   * database. The worker's claim then uses `TaskClaimJson` instead of `TaskClaim`.
+   */
+  readonly rowsAsJson: boolean;
 }
 
 /** One database backend. */

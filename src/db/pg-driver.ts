@@ -57,7 +57,7 @@ export class PgDriver implements Driver {
     // drops it and opens a new one on the next query.
     this.#pool.on("error", (err) => options.logger.warn({ err }, "idle database connection lost"));
     this.#pooled = executorOf(this.#pool);
-    this.capabilities = { multiProcess: true, maxConnections: options.poolSize };
+    this.capabilities = { multiProcess: true, maxConnections: options.poolSize, rowsAsJson: false };
   }
 
   query<R>(query: Query, params?: readonly unknown[]): Promise<R[]> {

@@ -25,7 +25,7 @@ function executorOf(db: PGlite | Transaction): Executor {
 /** @internal */
 export class PgliteDriver implements Driver {
   readonly kind = "pglite" as const;
-  readonly capabilities: Capabilities = { multiProcess: false, maxConnections: 1 };
+  readonly capabilities: Capabilities = { multiProcess: false, maxConnections: 1, rowsAsJson: true };
   readonly #db: PGlite;
   readonly #executor: Executor;
   readonly #owned: boolean;

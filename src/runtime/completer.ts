@@ -143,12 +143,13 @@ export class Completer {
   async #writeCompletions(batch: Pending<Completion>[]): Promise<void> {
     if (batch.length === 0) return;
     const { driver, queries } = this.engine;
-    const rows = await driver.query<{ id: string | number }>(queries.get("TaskCompleteMany"), [
+    const [row] = await driver.query<{ ids: string }>(queries.get("TaskCompleteMany"), [
       batch.map((p) => p.item.id),
       batch.map((p) => p.item.token),
       batch.map((p) => p.item.resultJson),
     ]);
-    const accepted = new Set(rows.map((r) => String(r.id)));
+    // The accepted ids, comma-separated (one text instead of a row each).
+    const accepted = new Set(row!.ids === "" ? [] : row!.ids.split(","));
     await this.#settle(batch, (p) => (accepted.has(p.item.id) ? "completed" : "stale"), "completed");
   }
 

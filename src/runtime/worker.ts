@@ -234,10 +234,7 @@ export class Worker {
         if (free < this.#refillAt && !(free > 0 && held === 0)) break;
         const want = Math.min(free, 1_000);
         const wakes = this.#wakes;
-        const rows = await withSpan("tasklane.claim", { "tasklane.worker": this.id, "tasklane.want": want }, () =>
-          this.#engine.driver.query<Record<string, unknown>>(this.#engine.queries.get("TaskClaim"), [
-            this.#config.topics, this.#config.tags ?? [], want, this.id, this.#config.leaseMs, null,
-          ]), SpanKind.CLIENT);
+        const rows = await withSpan("tasklane.claim", { "tasklane.worker": this.id, "tasklane.want": want }, () => this.#claimRows(want), SpanKind.CLIENT);
         this.#claimFailures = 0;
         await this.#refreshParents(rows);
         // A short claim means nothing more was runnable when it looked, unless a wake-up
@@ -261,6 +258,15 @@ export class Worker {
       this.#claiming = false;
     }
     this.#maybeOffer();
+  }
+
+  /** Claims up to `want` tasks: their rows as TaskClaim answers them, in claim order. */
+  async #claimRows(want: number): Promise<Record<string, unknown>[]> {
+    const { driver, queries } = this.#engine;
+    const params = [this.#config.topics, this.#config.tags ?? [], want, this.id, this.#config.leaseMs, null];
+    if (!driver.capabilities.rowsAsJson) return driver.query<Record<string, unknown>>(queries.get("TaskClaim"), params);
+    const rows = await driver.query<{ j: string }>(queries.get("TaskClaimJson"), params);
+    return rows.map((row) => JSON.parse(row.j) as Record<string, unknown>);
   }
 
   /** Offers free handler slots to single enqueues while there is nothing to claim. */
