@@ -30,6 +30,8 @@ const { values } = parseArgs({
     "drop-index": { type: "string", multiple: true, default: [] },
   },
 });
+/** TaskCompleteMany's parameters completing `rows` (as a claim answered them) with a null result each. */
+const completion = (rows: Record<string, unknown>[]) => [rows.map((x) => x.id), rows.map((x) => x.lease_token), rows.map(() => "null")];
 const backend = values.backend as BackendKind;
 const backlog = Number(values.backlog);
 const batch = Number(values.batch);
@@ -63,7 +65,7 @@ try {
   const drained = Number(values.drained);
   for (let done = 0; done < drained; done += 1000) {
     const rows = await driver.query<Record<string, unknown>>(queries.get("TaskClaim"), [["bench.noop"], [], 1000, "drainer", 30_000, null]);
-    await driver.query(queries.get("TaskCompleteMany"), [rows.map((x) => x.id), rows.map((x) => x.lease_token), rows.map(() => "null")]);
+    await driver.query(queries.get("TaskCompleteMany"), completion(rows));
   }
   console.log(`${backend}: ${backlog - drained} ready tasks (${drained} drained before, not vacuumed), ${values.history} finished; batches of ${batch}\n`);
 
@@ -101,7 +103,7 @@ try {
     claimMs.push(now() - t);
     lastClaim = rows;
     t = now();
-    await driver.query(queries.get("TaskCompleteMany"), [rows.map((x) => x.id), rows.map((x) => x.lease_token), rows.map(() => "null")]);
+    await driver.query(queries.get("TaskCompleteMany"), completion(rows));
     completeMs.push(now() - t);
     const items = Array.from({ length: batch }, (_, i) => ({ topic: "bench.other", payload: { i } }));
     t = now();
@@ -139,7 +141,7 @@ try {
       const t = now();
       const rows = (await driver.query<{ j: string }>(queries.get("TaskClaimJson"), claimParams(batch))).map((x) => JSON.parse(x.j) as Record<string, unknown>);
       jsonMs.push(now() - t);
-      await driver.query(queries.get("TaskCompleteMany"), [rows.map((x) => x.id), rows.map((x) => x.lease_token), rows.map(() => "null")]);
+      await driver.query(queries.get("TaskCompleteMany"), completion(rows));
     }
     row(`TaskClaimJson (${batch}) via driver, parsed`, jsonMs);
   }
@@ -161,7 +163,7 @@ try {
       const rows = await driver.query<Record<string, unknown>>(queries.get("TaskClaim"), claimParams(batch));
       c2.push(now() - t);
       t = now();
-      await driver.query(queries.get("TaskCompleteMany"), [rows.map((x) => x.id), rows.map((x) => x.lease_token), rows.map(() => "null")]);
+      await driver.query(queries.get("TaskCompleteMany"), completion(rows));
       d2.push(now() - t);
     }
     await db.sql(`ALTER TABLE "${tl.schema}".task ENABLE TRIGGER USER`);
@@ -172,7 +174,7 @@ try {
   console.log();
   const ids = lastClaim.map((x) => x.id);
   const claimed = await driver.query<Record<string, unknown>>(queries.get("TaskClaim"), claimParams(batch));
-  await explain(`TaskCompleteMany, ${batch} rows`, "TaskCompleteMany", [claimed.map((x) => x.id), claimed.map((x) => x.lease_token), claimed.map(() => "null")]);
+  await explain(`TaskCompleteMany, ${batch} rows`, "TaskCompleteMany", completion(claimed));
   // The statement enqueueMany picked (TaskInsertUniform for a batch like this one).
   await explain(`${lastInsertQuery}, ${batch} rows`, lastInsertQuery, lastInsertParams);
   void ids;

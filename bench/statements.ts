@@ -36,7 +36,8 @@ const db = await openBenchDb("pg", server.url);
 try {
   for (const mode of modes) {
     const tl = await db.open();
-    const { queries, driver, schema } = { ...tl.engine, schema: tl.schema };
+    const { queries, driver } = tl.engine;
+    const schema = tl.schema;
     for (const b of chunks(tasks, 1000, (i) => ({ topic: "bench.noop", payload: { i } }))) await tl.enqueueMany(b);
     await db.sql(`VACUUM ANALYZE "${schema}".task`);
     const claimQ = queries.get("TaskClaim");
