@@ -132,8 +132,10 @@ UPDATE {schema}.task t
        progress = NULL
   FROM picked
  WHERE t.id = picked.id
-RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
-          t.process_id, t.step, t.lease_token,
+-- Ids as text: node-postgres answers a bigint as text anyway, and TaskClaimJson's JSON keeps
+-- them exact past 2^53.
+RETURNING t.id::text AS id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
+          t.process_id::text AS process_id, t.step, t.lease_token,
           -- Times as epoch milliseconds: a number parses in a fraction of a timestamp's text
           -- (measured: timestamp parsing was 3% of a draining worker's CPU).
           (extract(epoch FROM t.created_at) * 1000)::float8 AS created_ms,
@@ -149,40 +151,13 @@ RETURNING t.id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tag
                       WHERE e.child_id = t.id) END AS parents;
 
 -- name: TaskClaimJson
--- TaskClaim, each claimed row answered as one JSON text (ids as text), for PGlite. PGlite's driver
--- parses an answer in JavaScript, field by field, on the thread that also runs the database and
--- the worker: one field per row instead of nineteen took a claim of 1,000 from 51 to 43 ms and
--- PGlite's drain from 9.2–9.6k to 10.8–12.2k tasks/s (alternating runs). One text per row, not
--- one for the batch: a batch of large payloads could pass a string's size limit. On PostgreSQL
--- the server's JSON building costs more than node-postgres saves, so TaskClaim stays there.
--- The statement is TaskClaim's: test/tasks/claim-json.test.ts checks the texts and the answers.
-WITH picked AS (
-  SELECT id FROM {schema}.claim_ids($1::text[], $2::text[], $3::integer, $6::timestamptz) AS id
-), claimed AS (
-  UPDATE {schema}.task t
-     SET state = 'running',
-         attempt = t.attempt + 1,
-         lease_token = t.lease_token + 1,
-         lease_owner = $4,
-         lease_expires_at = now() + coalesce(t.heartbeat_timeout_ms, $5::integer) * interval '1 millisecond',
-         attempted_at = now(),
-         heartbeat_at = now(),
-         started_at = coalesce(t.started_at, now()),
-         progress = NULL
-    FROM picked
-   WHERE t.id = picked.id
-  RETURNING t.id::text AS id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
-            t.process_id::text AS process_id, t.step, t.lease_token,
-            (extract(epoch FROM t.created_at) * 1000)::float8 AS created_ms,
-            t.start_to_close_ms, t.heartbeat_timeout_ms,
-            (extract(epoch FROM t.deadline_at) * 1000)::float8 AS deadline_ms, t.event, t.trace,
-            CASE WHEN t.process_id IS NULL THEN NULL
-                 ELSE (SELECT p.input FROM {schema}.process p WHERE p.id = t.process_id) END AS process_input,
-            CASE WHEN t.process_id IS NULL THEN NULL
-                 ELSE (SELECT jsonb_object_agg(pt.step, jsonb_build_object('state', pt.state, 'result', pt.result, 'error', pt.error))
-                         FROM {schema}.task_edge e JOIN {schema}.task pt ON pt.id = e.parent_id
-                        WHERE e.child_id = t.id) END AS parents
-)
+-- TaskClaim, each claimed row answered as one JSON text, for PGlite. PGlite's driver parses an
+-- answer in JavaScript, field by field, on the thread that also runs the database and the worker:
+-- one field per row instead of nineteen took a claim of 1,000 from 51 to 43 ms and PGlite's drain
+-- from 9.2–9.6k to 10.8–12.2k tasks/s (alternating runs). One text per row, not one for the
+-- batch: a batch of large payloads could pass a string's size limit. On PostgreSQL the server's
+-- JSON building costs more than node-postgres saves, so TaskClaim stays there.
+WITH claimed AS ({query:TaskClaim})
 SELECT to_json(claimed)::text AS j FROM claimed;
 
 -- name: TaskCompleteMany
