@@ -175,7 +175,7 @@ SELECT state, lease_owner FROM found;
 -- $15 descending; id breaks ties. Offset paging: these lists are for operators, not the hot path.
 SELECT t.*, p.key AS process_key, p.name AS process_name
   FROM {schema}.task t LEFT JOIN {schema}.process p ON p.id = t.process_id
- WHERE (t.state = 'ready' OR t.state IN ('running', 'suspended', 'failed'))
+ WHERE (t.state = 'ready' OR t.state = 'running' OR t.state IN ('suspended', 'failed'))
    AND ($1::text IS NULL OR t.topic = $1)
    AND ($2::text IS NULL OR (t.state = 'running' AND t.lease_owner = $2))
    AND (NOT $3::boolean OR (t.state = 'running' AND t.lease_expires_at > now()))
@@ -206,7 +206,7 @@ SELECT t.*, p.key AS process_key, p.name AS process_name
 -- The filters of ExternalList, counted.
 SELECT count(*)::integer AS count
   FROM {schema}.task t
- WHERE (t.state = 'ready' OR t.state IN ('running', 'suspended', 'failed'))
+ WHERE (t.state = 'ready' OR t.state = 'running' OR t.state IN ('suspended', 'failed'))
    AND ($1::text IS NULL OR t.topic = $1)
    AND ($2::text IS NULL OR (t.state = 'running' AND t.lease_owner = $2))
    AND (NOT $3::boolean OR (t.state = 'running' AND t.lease_expires_at > now()))

@@ -3,11 +3,12 @@
 -- name: TaskStatsLive
 -- Exact counts of every task that is not completed, by topic and state. Completed tasks, the
 -- bulk of any history, are counted apart (below); the others are the backlog and the failures
--- an operator acts on. Ready tasks are named apart: task_claim_idx holds them and task_state_idx
--- the other unfinished ones (migration 0016), so this reads the two indexes, not the history.
+-- an operator acts on. Ready and running tasks are named apart: task_claim_idx holds the ready
+-- ones, task_lease_idx the running ones and task_state_idx the other unfinished ones (migrations
+-- 0016 and 0017), so this reads the three indexes, not the history.
 SELECT topic, state, count(*)::bigint AS n
   FROM {schema}.task
- WHERE state = 'ready' OR state NOT IN ('completed', 'ready')
+ WHERE state = 'ready' OR state = 'running' OR state NOT IN ('completed', 'ready', 'running')
  GROUP BY topic, state;
 
 -- name: TaskStatsCompleted

@@ -83,9 +83,10 @@ SELECT greatest(count(*) - $1, 0)::integer AS n FROM {schema}.task
 
 -- name: CountUnfinished
 -- Back-pressure: unfinished tasks in all, and of the topics in $1 (served by the partial indexes
--- task_claim_idx for the ready ones and task_state_idx for the others: see TaskStatsLive).
+-- task_claim_idx for the ready ones, task_lease_idx for the running ones and task_state_idx for
+-- the others: see TaskStatsLive).
 SELECT coalesce(sum(n), 0)::integer AS total,
        coalesce(jsonb_object_agg(topic, n) FILTER (WHERE topic = ANY($1::text[])), '{}'::jsonb) AS by_topic
   FROM (SELECT topic, count(*) AS n FROM {schema}.task
-         WHERE state = 'ready' OR state IN ('pending', 'running', 'waiting', 'suspended')
+         WHERE state = 'ready' OR state = 'running' OR state IN ('pending', 'waiting', 'suspended')
          GROUP BY topic) AS t;

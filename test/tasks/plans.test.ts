@@ -1,8 +1,8 @@
 /**
  * The plans of the queries that count tasks in several states at once (GET /stats, back-pressure,
- * Camunda's external-task count). task_state_idx leaves completed and ready tasks out (migration
- * 0016), so these queries name the ready tasks apart and must read task_claim_idx and
- * task_state_idx together, never the table with its history. The table is loaded and analysed
+ * Camunda's external-task count). task_state_idx leaves completed, ready and running tasks out
+ * (migrations 0016, 0017), so these queries name the ready and running tasks apart and must read
+ * task_claim_idx, task_lease_idx and task_state_idx together, never the table with its history. The table is loaded and analysed
  * as a busy deployment's would be: a long history, a backlog, a few failures.
  */
 import { expect, it } from "vitest";
@@ -26,7 +26,7 @@ async function plan(tl: Tasklane, name: string, params: unknown[]): Promise<stri
 }
 
 describeBackends("the plans of the multi-state counts", (backend) => {
-  it("read task_claim_idx and task_state_idx, not the table", async () => {
+  it("read task_claim_idx, task_lease_idx and task_state_idx, not the table", async () => {
     const tl = await backend.open({ maintenance: false });
     await insertRows(tl, 50_000, "completed");
     await insertRows(tl, 2_000, "ready");
@@ -38,9 +38,10 @@ describeBackends("the plans of the multi-state counts", (backend) => {
       const text = await plan(tl, name, [...params]);
       expect(text, name).not.toContain("Seq Scan");
       expect(text, name).toContain("task_claim_idx");
+      expect(text, name).toContain("task_lease_idx");
       expect(text, name).toContain("task_state_idx");
     }
-    // And the counts are right, the ready tasks counted through the claim index.
+    // And the counts are right, the ready and running tasks counted through their own indexes.
     const live = await tl.engine.driver.query<{ state: string; n: string }>(tl.engine.queries.get("TaskStatsLive"));
     const byState: Record<string, number> = {};
     for (const row of live) byState[row.state] = (byState[row.state] ?? 0) + Number(row.n);
