@@ -134,7 +134,9 @@ UPDATE {schema}.task t
  WHERE t.id = picked.id
 -- Ids as text: node-postgres answers a bigint as text anyway, and TaskClaimJson's JSON keeps
 -- them exact past 2^53.
-RETURNING t.id::text AS id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, t.tags, t.key,
+-- Untagged tasks answer null tags: the driver parses even an empty array literal with an array
+-- parser of its own (about 280 bytes of garbage per task in a draining worker's allocation profile).
+RETURNING t.id::text AS id, t.topic, t.payload, t.priority, t.attempt, t.max_attempts, nullif(t.tags, '{}') AS tags, t.key,
           t.process_id::text AS process_id, t.step, t.lease_token,
           -- Times as epoch milliseconds: a number parses in a fraction of a timestamp's text
           -- (measured: timestamp parsing was 3% of a draining worker's CPU).

@@ -10,6 +10,7 @@ import { assertStorableJson, defaultRetry, enqueueOptionsSchema, parseOptions, p
 import { ConflictError, ValidationError } from "../errors.js";
 import type { Executor } from "../db/driver.js";
 import type { Queries } from "../db/queries.js";
+import { textArray } from "../db/array-literal.js";
 import { safeJson, taskFromRow, type EnqueuedTask, type TaskState } from "../task.js";
 import type { Definition } from "./definition.js";
 import { traceCarrier, withSpan } from "../telemetry.js";
@@ -64,11 +65,6 @@ function isEmptyPlainObject(value: unknown): boolean {
   return Object.getOwnPropertySymbols(value).length === 0;
 }
 
-/** Quotes a string array as a PostgreSQL array literal (tags travel as text through unnest). */
-function arrayLiteral(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")}}`;
-}
-
 /** One task's TaskInsertMany values, its policy resolved against its topic's definition. */
 export function rowValues(input: TaskInput, definitions: ReadonlyMap<string, Definition>, trace: string | null): unknown[] {
   const def = definitions.get(input.topic)?.options;
@@ -86,7 +82,7 @@ export function rowValues(input: TaskInput, definitions: ReadonlyMap<string, Def
     retry.initialDelayMs,
     retry.maxDelayMs,
     retry.jitter,
-    arrayLiteral(o.tags ?? def?.tags ?? []),
+    textArray(o.tags ?? def?.tags ?? []),
     o.key ?? null,
     input.processId ?? null,
     input.step ?? null,

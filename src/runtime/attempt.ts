@@ -53,6 +53,8 @@ export class Attempt {
   #timer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   readonly #heartbeatMs: number | null;
+  /** The handler's outcome being waited for and written (set as soon as the handler started). */
+  outcome: Promise<void> | undefined;
 
   constructor(
     readonly task: RunningTask,

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Engine } from "../tasklane.js";
+import { integerArray, textArray } from "../db/array-literal.js";
 
 /** What became of a reported outcome. `stale`: the attempt no longer held its lease. */
 export type Written = "completed" | "failed" | "retrying" | "released" | "waiting" | "stale";
@@ -144,9 +145,9 @@ export class Completer {
     if (batch.length === 0) return;
     const { driver, queries } = this.engine;
     const [row] = await driver.query<{ ids: string }>(queries.get("TaskCompleteMany"), [
-      batch.map((p) => p.item.id),
-      batch.map((p) => p.item.token),
-      batch.map((p) => p.item.resultJson),
+      integerArray(batch.map((p) => p.item.id)),
+      integerArray(batch.map((p) => p.item.token)),
+      textArray(batch.map((p) => p.item.resultJson)),
     ]);
     // The accepted ids, comma-separated (one text instead of a row each).
     const accepted = new Set(row!.ids === "" ? [] : row!.ids.split(","));

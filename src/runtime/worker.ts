@@ -24,26 +24,17 @@
  * @module
  */
 import { hostname } from "node:os";
-import { SpanKind } from "@opentelemetry/api";
+import { SpanKind, type Span } from "@opentelemetry/api";
 import type { Engine } from "../tasklane.js";
 import { Completer, type Written } from "./completer.js";
 import { Attempt, type AbortCause, type TimeoutEvent } from "./attempt.js";
+import { AttemptContext } from "./context.js";
 import { Offer } from "./offer.js";
 import { endAttemptSpan, startAttemptSpan, withSpan } from "../telemetry.js";
 import { BusinessError, FatalError, InvalidStateError, LeaseLostError, RetryAfterError, ValidationError } from "../errors.js";
-import { errorRecord, runningTaskFromRow, safeJson, terminalStates, WaitForEvent, type ExitOutcome, type TaskContext, type TaskError } from "../task.js";
+import { errorRecord, runningTaskFromRow, safeJson, terminalStates, WaitForEvent, type ExitOutcome } from "../task.js";
 
 const FINISHED: ReadonlySet<string> = new Set(terminalStates);
-
-/** `ctx.waitForEvent`: one function for every context (it needs nothing of the attempt). */
-const waitForEvent: TaskContext["waitForEvent"] = (name, options = {}) => {
-  if (typeof name !== "string" || name.trim() === "") throw new ValidationError("waitForEvent: the event name must be a non-empty string", { field: "name" });
-  const timeoutMs = options.timeoutMs ?? null;
-  if (timeoutMs !== null && !(Number.isInteger(timeoutMs) && timeoutMs > 0 && timeoutMs < 2 ** 31)) {
-    throw new ValidationError("waitForEvent: timeoutMs must be a positive integer of milliseconds", { field: "timeoutMs" });
-  }
-  return new WaitForEvent(name, timeoutMs);
-};
 
 /** Resolved worker options. */
 export interface WorkerConfig {
@@ -364,47 +355,65 @@ export class Worker {
     const definition = this.#engine.definitions.get(task.topic)!;
     const attempt = new Attempt(task, Number(row.lease_token), definition, row, (event) => this.#timedOut(attempt, event));
     this.#active.set(task.id, attempt);
-    const ctx = this.#context(attempt, row);
-    const events = this.#engine.events;
-    events.emit("task:started", task, this.id);
+    const ctx = new AttemptContext(attempt, row, (progress) => this.#heartbeat(attempt, progress), this.#engine.logger);
+    this.#engine.events.emit("task:started", task, this.id);
     const { span, run } = startAttemptSpan(task.topic, row.trace, {
       "tasklane.task_id": task.id, "tasklane.topic": task.topic, "tasklane.attempt": task.attempt, "tasklane.worker": this.id,
       ...(task.processId && { "tasklane.process_id": task.processId, "tasklane.step": task.step ?? "" }),
     });
-    // Frees the handler slot once the handler has settled; its outcome is written after.
-    const handOff = () => {
-      this.#unwritten.set(attempt, tail);
+    let handled: unknown;
+    try {
+      // The handler runs inside the attempt's span, so its own spans (HTTP calls, queries) nest under it.
+      handled = run(() => definition.handler(task, ctx));
+    } catch (err) {
+      handled = Promise.reject(err);
+    }
+    attempt.outcome = this.#outcome(attempt, span, handled);
+  }
+
+  /**
+   * Waits for the handler, then writes its outcome. One async function rather than a chain of
+   * callbacks: a draining worker runs this for every task, and each promise and closure of a
+   * chain lives until the outcome is written (every young-generation collection copies them).
+   */
+  async #outcome(attempt: Attempt, span: Span, handled: unknown): Promise<void> {
+    const { task } = attempt;
+    try {
+      let result: unknown;
+      try {
+        result = await handled;
+      } catch (err) {
+        endAttemptSpan(span, attempt.settled ? "aborted" : "threw", err);
+        if (!attempt.settle()) return;
+        this.#handOff(attempt);
+        return await this.#fail(attempt, err, !(err instanceof FatalError || err instanceof BusinessError));
+      }
+      endAttemptSpan(span, attempt.settled ? "aborted" : result instanceof WaitForEvent ? "waiting" : "returned");
+      if (!attempt.settle()) return;
+      this.#handOff(attempt);
+      if (result instanceof WaitForEvent) {
+        return await this.#exit(attempt, await this.#completer.wait(task.id, attempt.token, result.name, result.timeoutMs));
+      }
+      const json = safeJson(result ?? null);
+      if (json === undefined) return await this.#fail(attempt, new FatalError("the handler's result is not JSON-serialisable"), false);
+      const written = await this.#completer.complete(task.id, attempt.token, json);
+      if (written === "completed") this.#engine.events.emit("task:completed", task, result);
+      else this.#engine.events.emit("lease:lost", task, "lease_lost");
+      // Only a topic with an onExit hook awaits one more promise.
+      if (attempt.definition.options.onExit) await this.#exit(attempt, written);
+    } finally {
       this.#finished(attempt);
-    };
-    // The handler runs inside the attempt's span, so its own spans (HTTP calls, queries) nest under it.
-    const tail = new Promise((resolve) => resolve(run(() => definition.handler(task, ctx))))
-      .then(
-        (result) => {
-          endAttemptSpan(span, attempt.settled ? "aborted" : result instanceof WaitForEvent ? "waiting" : "returned");
-          if (!attempt.settle()) return;
-          handOff();
-          if (result instanceof WaitForEvent) {
-            return this.#completer.wait(task.id, attempt.token, result.name, result.timeoutMs).then((w) => this.#exit(attempt, w));
-          }
-          const json = safeJson(result ?? null);
-          if (json === undefined) return this.#fail(attempt, new FatalError("the handler's result is not JSON-serialisable"), false);
-          return this.#completer.complete(task.id, attempt.token, json).then((written) => {
-            if (written === "completed") events.emit("task:completed", task, result);
-            else events.emit("lease:lost", task, "lease_lost");
-            return this.#exit(attempt, written);
-          });
-        },
-        (err: unknown) => {
-          endAttemptSpan(span, attempt.settled ? "aborted" : "threw", err);
-          if (!attempt.settle()) return;
-          handOff();
-          return this.#fail(attempt, err, !(err instanceof FatalError || err instanceof BusinessError));
-        },
-      )
-      .finally(() => {
-        this.#finished(attempt);
-        if (this.#unwritten.delete(attempt)) this.#refill();
-      });
+      if (this.#unwritten.delete(attempt)) this.#refill();
+    }
+  }
+
+  /**
+   * Frees the handler slot of an attempt whose handler has settled; its outcome is written after.
+   * `attempt.outcome` is set by then: #outcome awaited the handler before calling this.
+   */
+  #handOff(attempt: Attempt): void {
+    this.#unwritten.set(attempt, attempt.outcome!);
+    this.#finished(attempt);
   }
 
   /** Slots taken: running handlers, buffered tasks, and unwritten outcomes beyond `capacity`. */
@@ -417,30 +426,6 @@ export class Worker {
     if (this.#state !== "running" || !this.#maybeWork) return;
     const held = this.#held();
     if (this.#capacity - held >= this.#refillAt || held === 0) this.#kick();
-  }
-
-  /** The handler's context: signal, heartbeat, and for process steps their input and parents. */
-  #context(attempt: Attempt, row: Record<string, unknown>): TaskContext {
-    const parents: Record<string, unknown> = {};
-    const failedParents: Record<string, TaskError> = {};
-    const outcomes = (row.parents ?? {}) as Record<string, { state: string; result: unknown; error: TaskError | null }>;
-    for (const [step, o] of Object.entries(outcomes)) {
-      if (o.state === "completed") parents[step] = o.result;
-      else if (o.error) failedParents[step] = o.error;
-    }
-    const ctx: TaskContext = {
-      get signal() {
-        return attempt.signal;
-      },
-      heartbeat: (progress) => this.#heartbeat(attempt, progress),
-      log: this.#engine.logger,
-      parents,
-      failedParents,
-      waitForEvent,
-    };
-    if (row.process_id != null) ctx.input = row.process_input ?? null;
-    if (row.event != null) ctx.event = row.event as { name: string; data: unknown };
-    return ctx;
   }
 
   /** Writes a failed attempt, then tells listeners and the topic's onExit hook. */

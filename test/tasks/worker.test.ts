@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { FatalError, BusinessError, LeaseLostError, type RunningTask } from "../../src/index.js";
+import { FatalError, BusinessError, LeaseLostError, type RunningTask, type ValidationError } from "../../src/index.js";
 import { deferred, describeBackends, until } from "../support/backends.js";
 
 describeBackends("worker", (backend) => {
@@ -250,6 +250,54 @@ describeBackends("worker", (backend) => {
     await worker.stop({ graceMs: 10 });
     expect(await tl.getTask(task.id)).toMatchObject({ state: "ready", attempt: 0 });
     expect((await tl.getTaskHistory(task.id)).attempts).toMatchObject([{ outcome: "interrupted", attempt: 1 }]);
+  });
+
+  it("gives the handler a context whose members work destructured; a plain task has no input, and its tags as enqueued", async () => {
+    const tl = await backend.open();
+    const seen: { task: RunningTask; checks: Record<string, unknown> }[] = [];
+    tl.define("ctx", async (task, ctx) => {
+      const { signal, heartbeat, waitForEvent, parents, failedParents, log } = ctx;
+      await heartbeat({ step: 1 });
+      let thrown: unknown;
+      try {
+        waitForEvent("");
+      } catch (err) {
+        thrown = err;
+      }
+      seen.push({
+        task,
+        checks: {
+          signal: signal instanceof AbortSignal && !signal.aborted && signal === ctx.signal,
+          parents, failedParents, log: typeof log.info,
+          hasInput: "input" in ctx, event: ctx.event,
+          waitFor: waitForEvent("paid", { timeoutMs: 1_000 }), invalidName: (thrown as ValidationError).code,
+        },
+      });
+    });
+    await tl.enqueue("ctx", null);
+    await tl.enqueue("ctx", null, { tags: ["gpu"] });
+    await tl.worker({ tags: ["gpu"], pollIntervalMs: 20 }).start();
+    await until("both ran", async () => seen.length === 2);
+    for (const { checks } of seen) {
+      expect(checks).toEqual({
+        signal: true, parents: {}, failedParents: {}, log: "function", hasInput: false, event: undefined,
+        waitFor: expect.objectContaining({ name: "paid", timeoutMs: 1_000 }), invalidName: "VALIDATION",
+      });
+    }
+    expect(seen.map((s) => s.task.tags).sort((a, b) => a.length - b.length)).toEqual([[], ["gpu"]]);
+  });
+
+  it("stores every result of one completion batch exactly: quotes, backslashes, braces, the text null and JSON null", async () => {
+    const tl = await backend.open();
+    const results: unknown[] = [
+      'say "hi" \\ {x}, y', "null", "NULL", "", null, { a: "\\\"", b: [1, "{", "}"] }, [null], 1.5, true, "é 𝄞",
+    ];
+    tl.define("echo", async (task: RunningTask<{ i: number }>) => results[task.payload.i]);
+    const tasks = await tl.enqueueMany(results.map((_, i) => ({ topic: "echo", payload: { i } })));
+    await tl.worker({ concurrency: results.length, pollIntervalMs: 20 }).start();
+    await until("all completed", async () => (await tl.listTasks({ state: "completed", limit: 100 })).tasks.length === results.length);
+    const stored = await Promise.all(tasks.map((t) => tl.getTask(t.id)));
+    expect(stored.map((t) => t!.result)).toEqual(results);
   });
 
   it("fails a task whose result is not JSON", async () => {
