@@ -87,18 +87,19 @@ export class Completer {
 
   #add<T extends { id: string }>(queue: Pending<T>[], item: T): Promise<Written> {
     this.#unwritten.set(item.id, (this.#unwritten.get(item.id) ?? 0) + 1);
-    return new Promise<Written>((resolve) => {
-      queue.push({
-        item,
-        resolve: (w) => {
-          const n = this.#unwritten.get(item.id)! - 1;
-          if (n > 0) this.#unwritten.set(item.id, n);
-          else this.#unwritten.delete(item.id);
-          resolve(w);
-        },
-      });
-      this.#schedule();
-    });
+    let resolve!: (w: Written) => void;
+    const written = new Promise<Written>((r) => (resolve = r));
+    queue.push({ item, resolve });
+    this.#schedule();
+    return written;
+  }
+
+  /** Resolves a pending outcome once its write is done. */
+  #resolve<T extends { id: string }>(p: Pending<T>, w: Written): void {
+    const n = this.#unwritten.get(p.item.id)! - 1;
+    if (n > 0) this.#unwritten.set(p.item.id, n);
+    else this.#unwritten.delete(p.item.id);
+    p.resolve(w);
   }
 
   #schedule(): void {
@@ -204,6 +205,6 @@ export class Completer {
         .query(this.engine.queries.get("TaskRecordStale"), [stale.map((p) => p.item.id), stale.map((p) => p.item.token), this.workerId, kind])
         .catch((err) => this.engine.logger.warn({ err }, "recording rejected stale results failed"));
     }
-    for (const p of batch) p.resolve(outcome(p));
+    for (const p of batch) this.#resolve(p, outcome(p));
   }
 }
