@@ -164,12 +164,14 @@ describe.skipIf(!hasBrowser)("dashboard in Chromium", () => {
       }
       made.push(await tl.enqueue("range.probe", { n: i }));
     }
-    // The value of a datetime-local field for the whole second of `at`, in the browser's time zone.
+    // The value of a datetime-local field for the whole second of `at`, in the browser's time zone,
+    // normalised as the field reports it: without the seconds when they are zero.
     const field = (at: Date) =>
       page.evaluate((ms) => {
         const d = new Date(Math.floor(ms / 1000) * 1000);
         const p = (n: number) => String(n).padStart(2, "0");
-        return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+        const seconds = d.getSeconds() === 0 ? "" : `:${p(d.getSeconds())}`;
+        return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}${seconds}`;
       }, at.getTime());
     const rows = page.locator("table.tasks tbody tr");
     const ids = async () => (await rows.locator("td:first-child a").allTextContents()).map((t) => t.trim());
