@@ -90,11 +90,11 @@ export class Worker {
    * run side by side instead of taking turns. Up to `capacity` of them are free; beyond that
    * they count against the capacity, which bounds the memory they hold. Their leases are renewed
    * until the write is done: under load the write may wait longer than a lease lasts, and a
-   * rescued task would run again. Each maps to its write-and-exit tail, which stop() waits for
+   * rescued task would run again. stop() waits for each one's write-and-exit tail (`outcome`)
    * (onExit hooks included); a handler that never returns is not here, and stop() gives up on it
    * after its grace period.
    */
-  readonly #unwritten = new Map<Attempt, Promise<void>>();
+  readonly #unwritten = new Set<Attempt>();
   /** Handoffs offered to single enqueues while idle; undefined when turned off. */
   readonly #offer: Offer | undefined;
   /** Set while the worker hands back what it was given but never received (see #recover). */
@@ -193,7 +193,7 @@ export class Worker {
       for (const id of [...this.#active.keys()]) this.#abort(id, "shutdown");
     }
     await this.#completer.drain();
-    await Promise.all(this.#unwritten.values());
+    await Promise.all([...this.#unwritten].map((a) => a.outcome));
     clearInterval(this.#leaseTimer);
     await this.#engine.driver.query(this.#engine.queries.get("WorkerStopped"), [this.id]).catch(() => undefined);
     this.#state = "stopped";
@@ -292,7 +292,7 @@ export class Worker {
 
   /** Ids of every task this worker holds: buffered, running, or with an outcome not yet written. */
   #knownIds(): string[] {
-    return [...new Set([...this.#buffer.keys(), ...this.#active.keys(), ...this.#fetching, ...[...this.#unwritten.keys()].map((a) => a.task.id), ...this.#completer.ids()])];
+    return [...new Set([...this.#buffer.keys(), ...this.#active.keys(), ...this.#fetching, ...[...this.#unwritten].map((a) => a.task.id), ...this.#completer.ids()])];
   }
 
   /**
@@ -407,12 +407,9 @@ export class Worker {
     }
   }
 
-  /**
-   * Frees the handler slot of an attempt whose handler has settled; its outcome is written after.
-   * `attempt.outcome` is set by then: #outcome awaited the handler before calling this.
-   */
+  /** Frees the handler slot of an attempt whose handler has settled; its outcome is written after. */
   #handOff(attempt: Attempt): void {
-    this.#unwritten.set(attempt, attempt.outcome!);
+    this.#unwritten.add(attempt);
     this.#finished(attempt);
   }
 
@@ -509,7 +506,7 @@ export class Worker {
     ];
     // Outcomes not yet written keep their lease too (the handler is done; the write is queued).
     // Nothing is aborted for them: a lost one is reported stale when its write comes back.
-    const unwritten = [...this.#unwritten.keys()].map((a) => ({ id: a.task.id, token: a.token }));
+    const unwritten = [...this.#unwritten].map((a) => ({ id: a.task.id, token: a.token }));
     try {
       const mark = this.#offer?.mark() ?? -1;
       const [seen] = await driver.query<{ offer_slots: number; handed: string | number }>(queries.get("WorkerSeen"), [this.id, this.#active.size]);
